@@ -1,0 +1,30 @@
+"""The ``adhere`` command line: one app, namespaced verbs.
+
+Each verb lives in a small module under :mod:`adhere.commands` and registers itself
+here; heavy imports happen inside the command functions, so ``adhere --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .commands import catalog
+
+app = typer.Typer(
+    name="adhere",
+    help="Verify LLM outputs: instruction constraints, code tests and agent contracts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+catalog.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
