@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import catalog
+from .commands import catalog, serve
 
 app = typer.Typer(
     name="adhere",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 catalog.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,196 @@
+"""The reward server, exercised as users do: a real `adhere serve` process on loopback."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+NO_COMMA = {"check": "punctuation.no_comma"}
+
+
+def test_verify_returns_one_verdict_tree_per_sample_in_order(server: Any) -> None:
+    with server.client() as c:
+        r = c.post(
+            "/v1/verify",
+            json={"samples": [{"response": "a, b", "spec": NO_COMMA}, {"response": "a b", "spec": NO_COMMA}]},
+        )
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["outcome"] for x in results] == ["fail", "pass"]
+    assert results[0]["verdict"]["evidence"] == {"commas": 1}
+    assert "1 comma" in results[0]["reason"]
+
+
+def test_reward_keeps_unscorable_null_unless_asked(server: Any) -> None:
+    # A `when` whose condition check is unscorable cannot be judged: it must not become 0.
+    spec = {"not": {"check": "punctuation.no_comma"}}
+    with server.client() as c:
+        r = c.post(
+            "/v1/reward", json={"samples": [{"response": "x, y", "spec": spec}, {"response": "xy", "spec": spec}]}
+        )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["rewards"] == [1.0, 0.0]
+    assert body["unscorable"] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "needle"),
+    [
+        ({"samples": [{"response": "x", "spec": {"check": "punctuation.no_coma"}}]}, 422, "did you mean"),
+        ({"samples": [{"response": "x", "spec": {"all": []}}]}, 422, "samples[0].spec.all"),
+        ({"samples": [{"response": "x"}]}, 422, "needs a 'spec' or a 'label'"),
+        ({"samples": [{"response": 3, "spec": NO_COMMA}]}, 422, "response"),
+        ({"samples": []}, 422, "samples"),
+        ({"nothing": 1}, 422, "samples"),
+    ],
+    ids=["unknown-check", "empty-all", "no-spec", "wrong-type", "empty-batch", "wrong-shape"],
+)
+def test_bad_requests_get_4xx_naming_the_problem_and_the_next_request_is_served(
+    server: Any, payload: object, status: int, needle: str
+) -> None:
+    with server.client() as c:
+        r = c.post("/v1/verify", json=payload)
+        assert r.status_code == status, r.text
+        assert needle in r.text
+        ok = c.post("/v1/verify", json={"samples": [{"response": "fine", "spec": NO_COMMA}]})
+        assert ok.status_code == 200
+
+
+def test_malformed_json_body_is_a_4xx(server: Any) -> None:
+    with server.client() as c:
+        r = c.post("/v1/verify", content=b"{not json", headers={"content-type": "application/json"})
+        assert 400 <= r.status_code < 500
+        assert c.get("/healthz").status_code == 200
+
+
+def test_50_mb_body_is_refused_with_413_and_the_server_goes_on(server: Any) -> None:
+    big = (
+        b'{"samples": [{"response": "' + b"a" * (50 * 1024 * 1024) + b'", "spec": {"check": "punctuation.no_comma"}}]}'
+    )
+    with server.client() as c:
+        r = c.post("/v1/verify", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert "exceeds the limit" in r.json()["detail"]
+        assert c.post("/v1/verify", json={"samples": [{"response": "ok", "spec": NO_COMMA}]}).status_code == 200
+
+
+def test_chunked_oversized_body_is_refused_while_streaming(server: Any) -> None:
+    def chunks() -> object:
+        yield b'{"samples": [{"response": "'
+        for _ in range(40):
+            yield b"b" * (1024 * 1024)
+        yield b'", "spec": {"check": "punctuation.no_comma"}}]}'
+
+    with server.client() as c:
+        r = c.post("/v1/verify", content=chunks(), headers={"content-type": "application/json"})  # type: ignore[arg-type]
+        assert r.status_code == 413
+        assert c.get("/healthz").status_code == 200
+
+
+def test_checks_catalog_and_metrics(server: Any) -> None:
+    with server.client() as c:
+        catalog = c.get("/v1/checks").json()["checks"]
+        assert any(x["id"] == "punctuation.no_comma" for x in catalog)
+        assert all("params" in x for x in catalog)
+        text = c.get("/metrics").text
+    assert "# TYPE adhere_requests_total counter" in text
+    assert 'adhere_requests_total{path="/v1/verify",status="200"}' in text
+    assert "adhere_request_seconds_bucket" in text
+    assert "adhere_inflight_requests" in text
+
+
+def test_openapi_schema_lists_every_endpoint(server: Any) -> None:
+    with server.client() as c:
+        schema = c.get("/openapi.json").json()
+    assert {"/v1/verify", "/v1/reward", "/v1/checks", "/healthz", "/metrics"} <= set(schema["paths"])
+
+
+def test_overload_answers_429_loses_no_accepted_request_and_recovers(launch: Any) -> None:
+    s = launch("--workers", "1", "--max-inflight", "2")
+    # Sentence splitting of ~10 KB per sample keeps a worker busy for seconds per request.
+    each_sentence = {"each": "sentences", "spec": NO_COMMA}
+    text = "This is one sentence. " * 500
+    batch = {"samples": [{"response": text + str(i), "spec": each_sentence} for i in range(150)]}
+    statuses: list[int] = []
+    bodies: list[dict[str, object]] = []
+    lock = threading.Lock()
+
+    def fire() -> None:
+        with s.client() as c:
+            r = c.post("/v1/verify", json=batch)
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code == 200:
+                bodies.append(r.json())
+            else:
+                assert r.headers.get("retry-after") == "1"
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda _: fire(), range(12)))
+    assert 429 in statuses, statuses
+    assert 200 in statuses, statuses
+    assert set(statuses) <= {200, 429}
+    for body in bodies:  # every accepted request was answered in full
+        results = body["results"]
+        assert isinstance(results, list) and len(results) == 150
+        assert all(r["outcome"] == "pass" for r in results)
+    with s.client() as c:  # recovered
+        assert c.post("/v1/verify", json={"samples": [{"response": "x", "spec": NO_COMMA}]}).status_code == 200
+        metrics = c.get("/metrics").text
+    assert 'status="429"' in metrics
+
+
+def test_api_key_is_required_when_configured(launch: Any) -> None:
+    s = launch("--workers", "1", env={"ADHERE_API_KEY": "sekret"})
+    body = {"samples": [{"response": "x", "spec": NO_COMMA}]}
+    with s.client() as c:
+        assert c.post("/v1/verify", json=body).status_code == 401
+        assert c.post("/v1/verify", json=body, headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert c.post("/v1/verify", json=body, headers={"authorization": "Bearer sekret"}).status_code == 200
+        assert c.post("/v1/verify", json=body, headers={"x-api-key": "sekret"}).status_code == 200
+        assert c.get("/healthz").status_code == 200
+
+
+def test_deadline_turns_unfinished_samples_unscorable_not_zero(server: Any) -> None:
+    batch = {
+        "samples": [
+            {"response": "This is one sentence. " * 500 + str(i), "spec": {"each": "sentences", "spec": NO_COMMA}}
+            for i in range(200)
+        ],
+        "deadline_s": 0.05,
+    }
+    with server.client() as c:
+        r = c.post("/v1/reward", json=batch)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert all(x is None for x in body["rewards"])
+    assert all(body["unscorable"])
+    assert "deadline" in body["reasons"][0]
+
+
+def test_graceful_shutdown_finishes_in_flight_work(launch: Any) -> None:
+    s = launch("--workers", "1")
+    result: dict[str, object] = {}
+    each_sentence = {"each": "sentences", "spec": NO_COMMA}
+    batch = {"samples": [{"response": "One more sentence. " * 300 + str(i), "spec": each_sentence} for i in range(400)]}
+
+    def fire() -> None:
+        with s.client() as c:
+            r = c.post("/v1/verify", json=batch)
+            result["status"] = r.status_code
+            result["n"] = len(r.json()["results"])
+
+    t = threading.Thread(target=fire)
+    t.start()
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    s.proc.wait(30)
+    assert result == {"status": 200, "n": 400}, json.dumps(result)
