@@ -93,3 +93,18 @@ def launch() -> Iterator[object]:
     yield _launch
     for s in started:
         stop_server(s)
+
+
+@pytest.fixture(scope="module")
+def launch_module() -> Iterator[object]:
+    """Like ``launch`` but the servers live for the whole test module."""
+    started: list[Server] = []
+
+    def _launch(*args: str, env: dict[str, str] | None = None) -> Server:
+        s = start_server(*args, env=env)
+        started.append(s)
+        return s
+
+    yield _launch
+    for s in started:
+        stop_server(s)

@@ -157,8 +157,16 @@ def _label_to_spec(label: Any, prompt: str, path: str) -> Any:
     """The spec a label stands for (the label language lives in :mod:`adhere.labels`)."""
     import importlib
 
-    labels: Any = importlib.import_module("adhere.labels")
-    return labels.label_spec(label, prompt=prompt, path=path)
+    try:
+        labels: Any = importlib.import_module("adhere.labels")
+    except ImportError:
+        raise SpecError("labels are not supported by this build; send a 'spec'", path) from None
+    try:
+        return labels.label_spec(label, prompt=prompt, path=path)
+    except SpecError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None
 
 
 _parsed: dict[str, Any] = {}
