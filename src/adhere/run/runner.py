@@ -1,0 +1,295 @@
+"""The suite runner: responses in, a resumable run directory out.
+
+A run directory holds::
+
+    manifest.json    what the run was made from (written first, atomically)
+    results.jsonl    one row per (sample, response), the suite's layout + "sample";
+                     appended batch by batch, each batch flushed and fsynced
+    summary.json     the suite's headline numbers over *all* rows of results.jsonl
+
+:func:`run_eval` is deliberately split into steps (load, read, pair, resume, score,
+summarise) so a generating runner (model backends, ``-n K``) can reuse every step and
+only replace "read responses" with "generate".
+
+Resuming works on identities, not line counts: a row is identified by its sample key
+and its ``sample`` index (the completion's index within its prompt), so rows written by
+an earlier process are skipped exactly once each, whatever order they are in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import AdhereError, DatasetError
+from ..suites.base import Pair, Sample, Suite, get_suite
+from .manifest import build_manifest, resume_conflicts, utc_now
+from .progress import ProgressSink
+from .responses import read_responses
+from .store import JsonlStore, write_json_atomic
+
+__all__ = ["RUN_FILES", "EvalOutcome", "EvalRequest", "RunDirError", "pair_identity", "row_identity", "run_eval"]
+
+RUN_FILES = ("manifest.json", "results.jsonl", "summary.json")
+_KEY_FIELDS = ("key", "task_id", "id")
+MIN_BATCH, MAX_BATCH = 1, 1024
+
+
+class RunDirError(AdhereError, ValueError):
+    """The output directory cannot be used as asked (exists without --resume, or changed inputs)."""
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What to evaluate and where to write it."""
+
+    suite: str
+    out: Path
+    data: str | None = None
+    responses: Path | None = None
+    resume: bool = False
+    force: bool = False
+    limit: int | None = None
+    batch_size: int | None = None  # None: adaptive (aim for about half a second per batch)
+    argv: Sequence[str] = ()
+
+
+@dataclass
+class EvalOutcome:
+    """What a run did: where, the summary, counts, and every problem met."""
+
+    out: Path
+    suite: str
+    summary: dict[str, Any]
+    rows: int
+    scored: int
+    skipped: int
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- identities ------------------------------------------------------------------------------
+
+
+def _key_bytes(key: Any) -> bytes:
+    return orjson.dumps(key, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+def pair_identity(pair: Pair) -> tuple[bytes, int]:
+    """(sample key as JSON, sample index): what a result row for ``pair`` will be known by."""
+    index = pair.response.sample_index if pair.response is not None else 0
+    return _key_bytes(pair.sample.key), index
+
+
+def row_identity(row: Mapping[str, Any], suite: Suite | None = None) -> tuple[bytes, int] | None:
+    """The identity of a stored result row, or None when the row carries no sample key.
+
+    The key is read with the suite's ``row_key(row)`` when it defines one, else from the
+    first of ``key``, ``task_id``, ``id`` present in the row.
+    """
+    custom: Callable[[Mapping[str, Any]], Any] | None = getattr(suite, "row_key", None)
+    if custom is not None:
+        key = custom(row)
+    else:
+        for name in _KEY_FIELDS:
+            if name in row:
+                key = row[name]
+                break
+        else:
+            return None
+    sample = row.get("sample", 0)
+    return _key_bytes(key), sample if isinstance(sample, int) else 0
+
+
+# -- steps ----------------------------------------------------------------------------------------
+
+
+def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
+    """Create ``out``, refusing to mix a new run into an old one unless asked."""
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"--out {out} exists and is not a directory")
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not resume:
+        if not force:
+            raise RunDirError(
+                f"{out} already holds a run ({', '.join(existing)}); "
+                "pass --resume to continue it, --force to start it over, or choose another --out"
+            )
+        for name in existing:
+            (out / name).unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def default_responses(suite: Suite) -> Path | None:
+    """The responses a suite ships with (the demo suite does), if any."""
+    fn: Callable[[], Path | None] | None = getattr(suite, "default_responses", None)
+    return fn() if fn is not None else None
+
+
+def load_samples(suite: Suite, data: str | None, limit: int | None) -> list[Sample]:
+    """The suite's samples (the first ``limit`` of them when given)."""
+    samples = suite.load(data)
+    if limit is not None:
+        samples = samples[:limit]
+    keys = Counter(_key_bytes(s.key) for s in samples)
+    dupes = [k.decode() for k, n in keys.items() if n > 1]
+    if dupes:
+        raise DatasetError(
+            f"sample keys must be unique; repeated: {', '.join(dupes[:5])}{' ...' if len(dupes) > 5 else ''}",
+            str(data) if data else suite.name,
+        )
+    return samples
+
+
+def open_manifest(out: Path, new: dict[str, Any], *, resume: bool) -> dict[str, Any]:
+    """Write the manifest of this run; on resume, check the stored one is compatible first."""
+    path = out / "manifest.json"
+    if resume and path.exists():
+        try:
+            old = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise RunDirError(f"{path} is not valid JSON ({exc}); cannot resume safely") from None
+        conflicts = resume_conflicts(old, new)
+        if conflicts:
+            raise RunDirError(
+                f"cannot resume the run in {out}: " + "; ".join(conflicts) + ". Start a new run with another --out."
+            )
+        new["started"] = old.get("started", new["started"])
+        new["resumed"] = [*old.get("resumed", []), utc_now()]
+    write_json_atomic(path, new)
+    return new
+
+
+def _check_rows(suite: Suite, batch: Sequence[Pair], rows: list[dict[str, Any]]) -> None:
+    if len(rows) != len(batch):
+        raise AdhereError(f"suite {suite.name!r} returned {len(rows)} rows for {len(batch)} pairs")
+    for pair, row in zip(batch, rows, strict=True):
+        if "verdict" not in row:
+            raise AdhereError(f"suite {suite.name!r} wrote a row without a 'verdict' (key {pair.sample.key!r})")
+        if "sample" not in row:
+            row["sample"] = pair.response.sample_index if pair.response is not None else 0
+        if row_identity(row, suite) != pair_identity(pair):
+            raise AdhereError(
+                f"suite {suite.name!r} wrote a row that does not carry its sample's key {pair.sample.key!r}; "
+                "runs of this suite could not be resumed"
+            )
+
+
+def score_into(
+    suite: Suite,
+    pairs: Sequence[Pair],
+    store: JsonlStore,
+    *,
+    batch_size: int | None = None,
+    progress: ProgressSink | None = None,
+    target_seconds: float = 0.5,
+) -> int:
+    """Score ``pairs`` batch by batch, appending each batch durably; returns rows written.
+
+    With ``batch_size=None`` the batch grows while batches finish quickly and shrinks
+    when they are slow, so a kill loses at most about ``target_seconds`` of work while
+    fast text suites pay for only a handful of fsyncs.
+    """
+    size = batch_size or 16
+    i = written = 0
+    while i < len(pairs):
+        batch = pairs[i : i + size]
+        t0 = time.perf_counter()
+        rows: list[dict[str, Any]] = []
+        for row in suite.score(batch):
+            rows.append(row)
+            if progress is not None:
+                progress.advance()
+        _check_rows(suite, batch, rows)
+        written += store.append(rows)
+        i += len(batch)
+        if batch_size is None:
+            took = time.perf_counter() - t0
+            if took < target_seconds / 2:
+                size = min(MAX_BATCH, size * 2)
+            elif took > target_seconds * 2:
+                size = max(MIN_BATCH, size // 2)
+    return written
+
+
+def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> EvalOutcome:
+    """Evaluate ``request.suite`` on a responses file into ``request.out`` (see the module docstring).
+
+    Raises:
+        AdhereError: unknown suite (with "did you mean"), unusable data, an output
+            directory that cannot be used, a missing optional dependency.
+        OSError: a file cannot be read or written.
+    """
+    t0 = time.perf_counter()
+    suite = get_suite(request.suite)
+    responses_path = request.responses or default_responses(suite)
+    if responses_path is None:
+        raise DatasetError(f"suite {suite.name!r} needs responses to score: pass --responses FILE.jsonl")
+    if not responses_path.is_file():
+        raise DatasetError(f"responses file not found: {responses_path}")
+    if request.limit is not None and request.limit < 0:
+        raise DatasetError(f"--limit must be at least 0, got {request.limit}")
+    prepare_out_dir(request.out, resume=request.resume, force=request.force)
+
+    samples = load_samples(suite, request.data, request.limit)
+    responses, problems = read_responses(suite, responses_path)
+    pairs, pair_problems = suite.pair(samples, responses)
+    problems.extend(pair_problems)
+
+    manifest = build_manifest(
+        suite=suite.name,
+        data=request.data,
+        responses=responses_path,
+        samples=samples,
+        started=utc_now(),
+        limit=request.limit,
+        argv=request.argv,
+    )
+    manifest = open_manifest(request.out, manifest, resume=request.resume)
+
+    store = JsonlStore(request.out / "results.jsonl")
+    with store:
+        done: Counter[tuple[bytes, int] | None] = Counter()
+        if request.resume:
+            recovered = store.recover()
+            problems.extend(recovered.repairs)
+            done.update(row_identity(r, suite) for r in recovered.rows)
+        todo: list[Pair] = []
+        for pair in pairs:
+            ident = pair_identity(pair)
+            if done[ident] > 0:
+                done[ident] -= 1
+            else:
+                todo.append(pair)
+        skipped = len(pairs) - len(todo)
+        if progress is not None:
+            progress.start(len(pairs), skipped)
+        try:
+            scored = score_into(suite, todo, store, batch_size=request.batch_size, progress=progress)
+        finally:
+            if progress is not None:
+                progress.stop()
+
+    rows = store.read_rows()
+    summary = suite.summarize(rows)
+    write_json_atomic(request.out / "summary.json", summary)
+    manifest["finished"] = utc_now()
+    manifest["rows"] = len(rows)
+    manifest["problems"] = problems
+    write_json_atomic(request.out / "manifest.json", manifest)
+    return EvalOutcome(
+        out=request.out,
+        suite=suite.name,
+        summary=summary,
+        rows=len(rows),
+        scored=scored,
+        skipped=skipped,
+        problems=problems,
+        seconds=time.perf_counter() - t0,
+    )
