@@ -44,6 +44,12 @@ async def _plain(send: Send, status: int, detail: str, headers: dict[str, str] |
     await send({"type": "http.response.body", "body": body})
 
 
+class Load:
+    """Requests accepted and not yet answered (read by /healthz and /metrics)."""
+
+    inflight: int = 0
+
+
 class GuardMiddleware:
     """Body-size cap, API-key check and the in-flight bound, before any parsing.
 
@@ -51,11 +57,11 @@ class GuardMiddleware:
     buffered, and so a 429 costs no JSON parsing at all.
     """
 
-    def __init__(self, app: ASGIApp, config: ServeConfig, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, config: ServeConfig, metrics: Metrics, load: Load) -> None:
         self.app = app
         self.config = config
         self.metrics = metrics
-        self.inflight = 0
+        self.load = load
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,12 +82,12 @@ class GuardMiddleware:
             self.metrics.inc("requests_total", path=route, status="413")
             await _plain(send, 413, f"request body of {declared} bytes exceeds the limit of {limit} bytes")
             return
-        if scope.get("method") == "POST" and self.inflight >= self.config.max_inflight:
+        if scope.get("method") == "POST" and self.load.inflight >= self.config.max_inflight:
             self.metrics.inc("requests_total", path=route, status="429")
             await _plain(
                 send,
                 429,
-                f"server busy: {self.inflight} requests in flight (limit {self.config.max_inflight}); retry later",
+                f"server busy: {self.load.inflight} requests in flight (limit {self.config.max_inflight}); retry later",
                 {"retry-after": str(self.config.retry_after_s)},
             )
             return
@@ -121,13 +127,13 @@ class GuardMiddleware:
 
         counted = scope.get("method") == "POST"
         if counted:
-            self.inflight += 1
+            self.load.inflight += 1
         t0 = time.perf_counter()
         try:
             await self.app(scope, replay_receive, tracking_send)
         finally:
             if counted:
-                self.inflight -= 1
+                self.load.inflight -= 1
             self.metrics.observe("request_seconds", time.perf_counter() - t0, path=route)
 
 
@@ -212,8 +218,9 @@ def create_app(config: ServeConfig | None = None) -> Any:
         description="Deterministic verification and rewards for LLM outputs.",
         lifespan=lifespan,
     )
-    guard = GuardMiddleware(app, cfg, metrics)  # wrap below via ASGI composition
-    metrics.gauge("inflight_requests", lambda: float(guard.inflight))
+    load = Load()
+    app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics, load=load)
+    metrics.gauge("inflight_requests", lambda: float(load.inflight))
     metrics.gauge("pool_workers", lambda: float(cfg.workers))
     metrics.gauge("pool_busy_batches", lambda: float(state["pool"].busy) if "pool" in state else 0.0)
 
@@ -287,28 +294,13 @@ def create_app(config: ServeConfig | None = None) -> Any:
 
     @app.get("/healthz")
     async def healthz() -> Any:
-        return {"status": "ok", "workers": cfg.workers, "inflight": guard.inflight}
+        return {"status": "ok", "workers": cfg.workers, "inflight": load.inflight}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> str:
         return metrics.render()
 
-    state["app"] = app
-    return _Wrapped(guard, app)
-
-
-class _Wrapped:
-    """The guarded ASGI app, still exposing the FastAPI object (``.app``) for tests and OpenAPI."""
-
-    def __init__(self, guard: GuardMiddleware, app: Any) -> None:
-        self.guard = guard
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.guard(scope, receive, send)
-
-    def openapi(self) -> dict[str, Any]:
-        return dict(self.app.openapi())
+    return app
 
 
 def _version() -> str:
