@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from .commands import catalog, serve
+from .commands import eval as eval_command
 
 app = typer.Typer(
     name="adhere",
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 
 catalog.register(app)
+eval_command.register(app)
 serve.register(app)
 
 
