@@ -9,14 +9,25 @@ before any response is read. Node forms (every node may also carry ``"label"``):
     {"not": spec}                   pass <-> fail (unscorable stays unscorable)
     {"weighted": [{"weight": 2, "spec": spec}, ...], "pass_at": 1.0}
     {"when": spec, "then": spec, "otherwise": spec}        otherwise defaults to pass
-    {"each": "paragraphs", "spec": spec, "min": 3, "max": null}
-                                    count of items that pass; all items by default
+    {"each": "paragraphs", "spec": spec, "min": 3, "max": null, "of": 5,
+     "from": 2, "to": -1, "if_none": "pass"}
+                                    count of items that pass; all items by default;
+                                    "of": the number of items required
+    {"within": "table_cells", "spec": spec, "if_none": "fail"}
+                                    spec judged on the items joined into one text
+    {"sequence": [spec, spec, ...], "over": "sections", "rest": "forbid", "chain": false}
+                                    item i must pass spec i, in order
+    {"turn": "last" | 3 | -2, "spec": spec}
+                                    spec judged on one assistant turn of the dialogue
     {"loose": spec, "variants": ["as_is", "no_stars", ...]}
                                     IFEval's response variants; pass if one passes
     {"transform": "strip_think", "spec": spec}
 
+Item kinds for ``each``/``within``/``sequence`` are listed in :mod:`adhere.items`
+(paragraphs, sentences, sections, list items, table cells, code blocks, turns, ...).
 Three outcomes propagate honestly: a composite is unscorable when its answer
-depends on a child we could not judge.
+depends on a child we could not judge. ``docs/specs.md`` shows every form with a tested
+example.
 """
 
 from __future__ import annotations
@@ -28,10 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .items import derive_view, item_views, validate_kind
 from .registry import REGISTRY, CheckInfo, Params
-from .subjects import Response
+from .subjects import Response, conversation_of
 from .text.transforms import TRANSFORMS
-from .text.view import ITEM_KINDS, TextView
+from .text.view import TextView
 from .verdict import Verdict
 
 __all__ = ["IFEVAL_VARIANTS", "Node", "Spec", "parse_node"]
@@ -65,7 +77,7 @@ def variant_view(view: TextView, name: str) -> TextView:
     if name == "as_is":
         return view
     texts = view.memo("loose.variants", lambda: _variant_texts(view.text))
-    return view.memo(("loose.view", name), lambda: TextView(texts[name], view.prompt))
+    return view.memo(("loose.view", name), lambda: derive_view(view, texts[name]))
 
 
 # -- nodes ---------------------------------------------------------------------------------------
@@ -104,7 +116,8 @@ class CheckNode(Node):
 
     def evaluate(self, view: TextView) -> Verdict:
         try:
-            found = self.info.fn(view, self.params)
+            subject: Any = conversation_of(view) if self.info.subject == "conversation" else view
+            found = self.info.fn(subject, self.params)
         except Exception as exc:  # a bug of ours must not crash a batch or read as a fail
             return Verdict.of(
                 self.info.id,
@@ -292,6 +305,23 @@ class WhenNode(Node):
             yield from self.otherwise.walk()
 
 
+IfNone = str  # "pass" | "fail" | "unscorable"
+_IF_NONE = ("pass", "fail", "unscorable")
+
+
+def _slice(items: list[TextView], start: int | None, stop: int | None) -> list[TextView]:
+    """1-based inclusive ``from``/``to``; negative counts from the end (-1 is the last)."""
+    n = len(items)
+    lo = 0 if start is None else (start - 1 if start > 0 else max(0, n + start))
+    hi = n if stop is None else (stop if stop > 0 else n + stop + 1)
+    return items[lo:hi]
+
+
+def _none_verdict(kind: str, node: Node, over: str, policy: IfNone) -> Verdict:
+    ok = {"pass": True, "fail": False}.get(policy)
+    return Verdict.of(kind, ok, f"no {over} found", node._evidence(over=over, items=0))
+
+
 @dataclass(frozen=True, eq=False)
 class EachNode(Node):
     over: str
@@ -299,15 +329,22 @@ class EachNode(Node):
     min: int | None = None
     max: int | None = None
     label: str | None = None
+    of: int | None = None
+    start: int | None = None
+    stop: int | None = None
+    if_none: IfNone = "pass"
 
     def evaluate(self, view: TextView) -> Verdict:
-        items = view.items(self.over)
-        kids = tuple(
-            self.spec.evaluate(view.memo(("item", self.over, i), lambda t=t: TextView(t, view.prompt)))  # type: ignore[misc]
-            for i, t in enumerate(items)
-        )
+        views = _slice(item_views(view, self.over), self.start, self.stop)
+        if not views and self.if_none != "pass":
+            return _none_verdict("each", self, self.over, self.if_none)
+        kids = tuple(self.spec.evaluate(v) for v in views)
         passed = sum(k.passed for k in kids)
         unknown = sum(k.unscorable for k in kids)
+        evidence = self._evidence(over=self.over, items=len(kids), passed=passed)
+        if self.of is not None and len(kids) != self.of:
+            reason = f"found {len(kids)} {self.over}; needs exactly {self.of}"
+            return Verdict.of("each", False, reason, evidence, children=kids)
         lo = len(kids) if self.min is None and self.max is None else (self.min or 0)
         hi = self.max if self.max is not None else len(kids)
         # Decide only if the unscorable items cannot change the answer.
@@ -317,17 +354,153 @@ class EachNode(Node):
         else:
             ok = lo <= passed <= hi and (unknown == 0 or ok_high)
         reason = f"{passed} of {len(kids)} {self.over} passed; needs {lo}..{hi}"
-        return Verdict.of(
-            "each", ok, reason, self._evidence(over=self.over, items=len(kids), passed=passed), children=kids
-        )
+        score = passed / len(kids) if kids and ok is not None else None
+        if ok is True:
+            score = 1.0
+        return Verdict.of("each", ok, reason, evidence, score=score, children=kids)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"each": self.over, "spec": self.spec.to_dict()}
-        if self.min is not None:
-            d["min"] = self.min
-        if self.max is not None:
-            d["max"] = self.max
+        for key, value in (
+            ("min", self.min),
+            ("max", self.max),
+            ("of", self.of),
+            ("from", self.start),
+            ("to", self.stop),
+        ):
+            if value is not None:
+                d[key] = value
+        if self.if_none != "pass":
+            d["if_none"] = self.if_none
         return self._labelled(d)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        yield from self.spec.walk()
+
+
+@dataclass(frozen=True, eq=False)
+class WithinNode(Node):
+    """Judge ``spec`` on the items of ``over`` joined into one text ("the table must contain
+    at most 300 words", "all JSON keys are capitalised")."""
+
+    over: str
+    spec: Node
+    if_none: IfNone = "fail"
+    label: str | None = None
+
+    def evaluate(self, view: TextView) -> Verdict:
+        views = item_views(view, self.over)
+        if not views:
+            return _none_verdict("within", self, self.over, self.if_none)
+        joined = view.memo(("within", self.over), lambda: derive_view(view, "\n\n".join(v.text for v in views)))
+        kid = self.spec.evaluate(joined)
+        return Verdict.of(
+            "within",
+            None if kid.unscorable else kid.passed,
+            f"within {len(views)} {self.over}: {kid.reason}",
+            self._evidence(over=self.over, items=len(views)),
+            score=kid.score,
+            children=(kid,),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"within": self.over, "spec": self.spec.to_dict()}
+        if self.if_none != "fail":
+            d["if_none"] = self.if_none
+        return self._labelled(d)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        yield from self.spec.walk()
+
+
+@dataclass(frozen=True, eq=False)
+class SequenceNode(Node):
+    """Ordered parts: item ``i`` of ``over`` must pass ``steps[i]``.
+
+    ``rest="forbid"`` (default) requires exactly as many items as steps; ``"allow"`` leaves
+    extra items unconstrained. With ``chain=True`` a step is judged only if every earlier
+    step passed (later steps then fail as "not reached"), as in ComplexBench's chains.
+    """
+
+    steps: tuple[Node, ...]
+    over: str
+    rest: str = "forbid"
+    chain: bool = False
+    label: str | None = None
+
+    def evaluate(self, view: TextView) -> Verdict:
+        views = item_views(view, self.over)
+        n, k = len(views), len(self.steps)
+        kids: list[Verdict] = []
+        blocked = False
+        for i, step in enumerate(self.steps):
+            if i >= n:
+                kids.append(Verdict.of("sequence.missing", False, f"part {i + 1} is missing", {"part": i + 1}))
+            elif blocked:
+                kids.append(
+                    Verdict.of("sequence.not_reached", False, f"part {i + 1} not judged: an earlier part failed")
+                )
+            else:
+                kid = step.evaluate(views[i])
+                kids.append(kid)
+                blocked = self.chain and not kid.passed
+        evidence = self._evidence(over=self.over, items=n, steps=k)
+        if n > k and self.rest == "forbid":
+            reason = f"found {n} {self.over}; the sequence has {k} parts"
+            return Verdict.of("sequence", False, reason, evidence, children=tuple(kids))
+        ok, reason = _combine_all(kids)
+        if ok is not None:
+            reason = f"{sum(x.passed for x in kids)} of {k} parts passed (of {n} {self.over})"
+        return Verdict.of("sequence", ok, reason, evidence, children=tuple(kids))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"sequence": [s.to_dict() for s in self.steps], "over": self.over}
+        if self.rest != "forbid":
+            d["rest"] = self.rest
+        if self.chain:
+            d["chain"] = True
+        return self._labelled(d)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for s in self.steps:
+            yield from s.walk()
+
+
+@dataclass(frozen=True, eq=False)
+class TurnNode(Node):
+    """Judge ``spec`` on one assistant turn: 1-based, negative from the end, "last"/"first"."""
+
+    turn: int
+    spec: Node
+    label: str | None = None
+
+    def evaluate(self, view: TextView) -> Verdict:
+        conv = conversation_of(view)
+        n = len(conv.assistant_indices)
+        index = self.turn - 1 if self.turn > 0 else n + self.turn
+        if not 0 <= index < n:
+            return Verdict.of(
+                "turn",
+                None,
+                f"the dialogue has {n} assistant turn(s); turn {self.turn} does not exist",
+                self._evidence(turn=self.turn, turns=n),
+            )
+        kid = self.spec.evaluate(view if index == n - 1 and view.text == conv.last else conv.turn_view(index))
+        return Verdict.of(
+            "turn",
+            None if kid.unscorable else kid.passed,
+            f"turn {index + 1}: {kid.reason}",
+            self._evidence(turn=index + 1, turns=n),
+            score=kid.score,
+            children=(kid,),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        turn: int | str = {-1: "last", 1: "first"}.get(self.turn, self.turn)
+        return self._labelled({"turn": turn, "spec": self.spec.to_dict()})
 
     def walk(self) -> Iterator[Node]:
         yield self
@@ -387,7 +560,7 @@ class TransformNode(Node):
     label: str | None = None
 
     def evaluate(self, view: TextView) -> Verdict:
-        sub = view.memo(("transform", self.name), lambda: TextView(self.fn(view.text), view.prompt))
+        sub = view.memo(("transform", self.name), lambda: derive_view(view, self.fn(view.text)))
         kid = self.child.evaluate(sub)
         return Verdict.of(
             "transform",
@@ -408,7 +581,7 @@ class TransformNode(Node):
 
 # -- parsing ------------------------------------------------------------------------------
 
-_KINDS = ("check", "all", "any", "not", "weighted", "when", "each", "loose", "transform")
+_KINDS = ("check", "all", "any", "not", "weighted", "when", "each", "within", "sequence", "turn", "loose", "transform")
 
 
 def _expect_keys(raw: Mapping[str, Any], allowed: set[str], path: str) -> None:
@@ -430,6 +603,22 @@ def _opt_int(raw: Mapping[str, Any], key: str, path: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SpecError(f"expected a non-negative integer, got {value!r}", f"{path}.{key}")
     return value
+
+
+def _opt_index(raw: Mapping[str, Any], key: str, path: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise SpecError(f"expected a non-zero integer (1 = first, -1 = last), got {value!r}", f"{path}.{key}")
+    return value
+
+
+def _if_none(raw: Mapping[str, Any], default: str, path: str) -> str:
+    value = raw.get("if_none", default)
+    if value not in _IF_NONE:
+        raise SpecError(f"if_none must be one of {list(_IF_NONE)}, got {value!r}", f"{path}.if_none")
+    return str(value)
 
 
 def parse_node(raw: Any, path: str = "spec") -> Node:
@@ -490,16 +679,57 @@ def parse_node(raw: Any, path: str = "spec") -> Node:
             label,
         )
     if kind == "each":
-        _expect_keys(raw, {"each", "spec", "min", "max"}, path)
-        over = raw["each"]
-        if over not in ITEM_KINDS:
-            raise SpecError(f"cannot iterate over {over!r}; choose one of {sorted(ITEM_KINDS)}", f"{path}.each")
+        _expect_keys(raw, {"each", "spec", "min", "max", "of", "from", "to", "if_none"}, path)
+        over = validate_kind(raw["each"], f"{path}.each")
         if "spec" not in raw:
             raise SpecError("an 'each' node needs a 'spec' for every item", path)
-        lo, hi = _opt_int(raw, "min", path), _opt_int(raw, "max", path)
+        lo, hi, of = _opt_int(raw, "min", path), _opt_int(raw, "max", path), _opt_int(raw, "of", path)
         if lo is not None and hi is not None and lo > hi:
             raise SpecError(f"min ({lo}) is greater than max ({hi})", path)
-        return EachNode(over, parse_node(raw["spec"], f"{path}.spec"), lo, hi, label)
+        if of is not None and lo is not None and lo > of:
+            raise SpecError(f"min ({lo}) is greater than the number of items ({of})", path)
+        return EachNode(
+            over,
+            parse_node(raw["spec"], f"{path}.spec"),
+            lo,
+            hi,
+            label,
+            of,
+            _opt_index(raw, "from", path),
+            _opt_index(raw, "to", path),
+            _if_none(raw, "pass", path),
+        )
+    if kind == "within":
+        _expect_keys(raw, {"within", "spec", "if_none"}, path)
+        over = validate_kind(raw["within"], f"{path}.within")
+        if "spec" not in raw:
+            raise SpecError("a 'within' node needs a 'spec'", path)
+        return WithinNode(over, parse_node(raw["spec"], f"{path}.spec"), _if_none(raw, "fail", path), label)
+    if kind == "sequence":
+        _expect_keys(raw, {"sequence", "over", "rest", "chain"}, path)
+        if "over" not in raw:
+            raise SpecError("a 'sequence' node needs 'over': the item kind its parts are", path)
+        over = validate_kind(raw["over"], f"{path}.over")
+        rest = raw.get("rest", "forbid")
+        if rest not in ("forbid", "allow"):
+            raise SpecError(f"rest must be 'forbid' or 'allow', got {rest!r}", f"{path}.rest")
+        chain = raw.get("chain", False)
+        if not isinstance(chain, bool):
+            raise SpecError(f"chain must be true or false, got {chain!r}", f"{path}.chain")
+        return SequenceNode(_node_list(raw["sequence"], f"{path}.sequence"), over, rest, chain, label)
+    if kind == "turn":
+        _expect_keys(raw, {"turn", "spec"}, path)
+        turn = raw["turn"]
+        if turn in ("last", "first"):
+            turn = -1 if turn == "last" else 1
+        if isinstance(turn, bool) or not isinstance(turn, int) or turn == 0:
+            raise SpecError(
+                f"turn must be 'last', 'first' or a non-zero integer (1 = first, -1 = last), got {turn!r}",
+                f"{path}.turn",
+            )
+        if "spec" not in raw:
+            raise SpecError("a 'turn' node needs a 'spec'", path)
+        return TurnNode(turn, parse_node(raw["spec"], f"{path}.spec"), label)
     if kind == "loose":
         _expect_keys(raw, {"loose", "variants"}, path)
         variants = raw.get("variants", list(IFEVAL_VARIANTS))
