@@ -126,10 +126,13 @@ def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def default_responses(suite: Suite) -> Path | None:
-    """The responses a suite ships with (the demo suite does), if any."""
-    fn: Callable[[], Path | None] | None = getattr(suite, "default_responses", None)
-    return fn() if fn is not None else None
+def default_responses(suite: Suite, data: str | None) -> Path | None:
+    """The responses that come with the data, if the suite has such (the demo suite does).
+
+    A suite opts in with a ``default_responses(data) -> Path | None`` method.
+    """
+    fn: Callable[[str | None], Path | None] | None = getattr(suite, "default_responses", None)
+    return fn(data) if fn is not None else None
 
 
 def load_samples(suite: Suite, data: str | None, limit: int | None) -> list[Sample]:
@@ -228,7 +231,7 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
     """
     t0 = time.perf_counter()
     suite = get_suite(request.suite)
-    responses_path = request.responses or default_responses(suite)
+    responses_path = request.responses or default_responses(suite, request.data)
     if responses_path is None:
         raise DatasetError(f"suite {suite.name!r} needs responses to score: pass --responses FILE.jsonl")
     if not responses_path.is_file():
