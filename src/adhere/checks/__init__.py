@@ -1,3 +1,3 @@
 """Built-in checks, one module per family. Importing this package registers them all."""
 
-from . import punctuation  # noqa: F401
+from . import case, format, keywords, language, length, position, punctuation, structure  # noqa: F401

@@ -24,6 +24,18 @@ _FENCE_RE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
 _BULLET_RE = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s+(.*)$", re.MULTILINE)
 
+# IFEval's own units (instruction_following_eval): kept verbatim in meaning, quirks included.
+# A "bullet" is a line opening with `*` (not `**`) or `-`; `^\s*` may span blank lines.
+_IFEVAL_STAR_BULLET_RE = re.compile(r"^\s*\*[^\*].*$", re.MULTILINE)
+_IFEVAL_DASH_BULLET_RE = re.compile(r"^\s*-.*$", re.MULTILINE)
+# Highlights: *text* and **text** on one line, counted by both patterns.
+_IFEVAL_HIGHLIGHT_RE = re.compile(r"\*[^\n\*]*\*")
+_IFEVAL_DOUBLE_HIGHLIGHT_RE = re.compile(r"\*\*[^\n\*]*\*\*")
+# Paragraphs divided by the Markdown rule `***` (one optional whitespace either side).
+_IFEVAL_DIVIDER_RE = re.compile(r"\s?\*\*\*\s?")
+_IFEVAL_PLACEHOLDER_RE = re.compile(r"\[.*?\]")
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 
 class TextView:
     """Memoised analyses of one text. Cheap to build; pay only for what is read."""
@@ -91,6 +103,72 @@ class TextView:
     def code_blocks(self) -> list[str]:
         """Bodies of fenced Markdown code blocks, in order."""
         return _FENCE_RE.findall(self.text)
+
+    # -- IFEval's units ---------------------------------------------------------------------
+    # Each is IFEval's definition, named as such, so general checks can use it without
+    # forking the logic. They are memoised: loose mode re-reads them on up to 8 variants.
+    @cached_property
+    def divider_paragraphs(self) -> list[str]:
+        """Pieces between Markdown dividers ``***`` (IFEval's ``number_paragraphs`` unit).
+
+        Empty pieces are kept: a leading or trailing one is not a paragraph, an inner
+        one means two dividers touch (IFEval fails the instruction then).
+        """
+        return _IFEVAL_DIVIDER_RE.split(self.text)
+
+    @cached_property
+    def blank_line_paragraphs(self) -> list[str]:
+        """Pieces between exact ``"\\n\\n"`` separators (IFEval's ``nth_paragraph_first_word``
+        unit); empty pieces are kept so paragraph positions match the reference."""
+        return self.text.split("\n\n")
+
+    @cached_property
+    def ifeval_bullet_count(self) -> int:
+        """Lines opening with ``*`` (not ``**``) or ``-``, as IFEval counts bullet points."""
+        text = self.text
+        if "*" not in text and "-" not in text:
+            return 0
+        return len(_IFEVAL_STAR_BULLET_RE.findall(text)) + len(_IFEVAL_DASH_BULLET_RE.findall(text))
+
+    @cached_property
+    def ifeval_highlight_count(self) -> int:
+        """Non-blank ``*highlighted*`` spans plus non-blank ``**bold**`` spans (IFEval's count)."""
+        text = self.text
+        if "*" not in text:
+            return 0
+        n = sum(1 for h in _IFEVAL_HIGHLIGHT_RE.findall(text) if h.strip("*").strip())
+        n += sum(1 for h in _IFEVAL_DOUBLE_HIGHLIGHT_RE.findall(text) if h[2:-2].strip())
+        return n
+
+    @cached_property
+    def placeholder_count(self) -> int:
+        """Square-bracket placeholders such as ``[address]`` (shortest ``[...]`` on one line)."""
+        if "[" not in self.text:
+            return 0
+        return len(_IFEVAL_PLACEHOLDER_RE.findall(self.text))
+
+    @cached_property
+    def capital_word_count(self) -> int:
+        """Tokens (``nltk.word_tokenize``) that are all capitals (``str.isupper``).
+
+        Cheap exits first: a text without any uppercase letter has none, so it is never
+        tokenised.
+        """
+        text = self.text
+        if text.islower() or (text.isascii() and not any(c in text for c in _ASCII_UPPER)):
+            return 0
+        return sum(1 for token in self.treebank_tokens if token.isupper())
+
+    def ascii_upper_bound(self) -> int | None:
+        """An upper bound on :attr:`capital_word_count` without tokenising (ASCII text only).
+
+        Every all-capitals token holds at least one capital letter of the text and tokens
+        do not share letters, so the number of capital letters bounds the count.
+        """
+        text = self.text
+        if not text.isascii():
+            return None
+        return sum(text.count(c) for c in _ASCII_UPPER)
 
     # -- language -------------------------------------------------------------------------
     @cached_property

@@ -1,0 +1,75 @@
+"""Letter-case checks: all lowercase, all capitals, and how many words are in capitals."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from ..registry import Finding, Params, check
+from ..text.view import TextView
+from ._common import CountRange, count_reason, describe_range, within
+from .language import LANGUAGE_CODE
+
+
+class CaseParams(Params):
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_CODE,
+        description="also require this language (langdetect; undetectable text passes, as in IFEval)",
+    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"language": "en"}]})
+
+
+def _case(view: TextView, p: CaseParams, ok: bool, want: str) -> Finding:
+    # The case test is a cheap necessary condition: language detection runs only after it passes.
+    if not ok:
+        return Finding(False, f"not all {want}", {"case": False})
+    if p.language is None:
+        return Finding(True, f"all {want}", {"case": True})
+    found = view.language
+    if found is None:
+        return Finding(True, f"all {want}; language undetectable, counted as followed (IFEval rule)", {"case": True})
+    lang_ok = found == p.language
+    reason = f"all {want}, language {found!r}" + ("" if lang_ok else f"; needs {p.language!r}")
+    return Finding(lang_ok, reason, {"case": True, "detected": found})
+
+
+@check(
+    "case.lowercase",
+    params=CaseParams,
+    tags=("case", "ifeval"),
+    description="Every cased letter is lowercase (and there is one); optionally in a given language.",
+)
+def lowercase(view: TextView, p: CaseParams) -> Finding:
+    return _case(view, p, view.text.islower(), "lowercase")
+
+
+@check(
+    "case.uppercase",
+    params=CaseParams,
+    tags=("case", "ifeval"),
+    description="Every cased letter is a capital (and there is one); optionally in a given language.",
+)
+def uppercase(view: TextView, p: CaseParams) -> Finding:
+    return _case(view, p, view.text.isupper(), "capitals")
+
+
+class CapitalWordsParams(CountRange):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 3}, {"max": 4}]})
+
+
+@check(
+    "case.capital_words",
+    params=CapitalWordsParams,
+    tags=("case", "ifeval"),
+    description="Number of all-capital words (nltk word tokens) within [min, max].",
+)
+def capital_words(view: TextView, p: CapitalWordsParams) -> Finding:
+    bound = view.ascii_upper_bound()
+    if bound is not None and p.min is not None and bound < p.min:
+        reason = f"found at most {bound} all-capital words; needs {describe_range(p)}"
+        return Finding(False, reason, {"capital_words_max": bound})
+    if bound is not None and p.min is None and p.max is not None and bound <= p.max:
+        reason = f"found at most {bound} all-capital words; needs {describe_range(p)}"
+        return Finding(True, reason, {"capital_words_max": bound})
+    n = view.capital_word_count
+    return Finding(within(n, p), count_reason(n, "all-capital words", p), {"capital_words": n})
