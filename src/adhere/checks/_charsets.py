@@ -1,0 +1,65 @@
+"""Character sets and memoised derived forms shared by the IFBench-family checks.
+
+The IFBench checkers define their units with Python's ``string.punctuation`` (ASCII
+punctuation) and ``str.split()``; these helpers compute each derived form once per
+:class:`~adhere.text.TextView` through ``view.memo`` so ten checks on one response
+pay for it once.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from pathlib import Path
+
+from ..text.view import TextView
+
+__all__ = [
+    "PUNCT",
+    "PUNCT_SPACE",
+    "english_stopwords",
+    "no_punct",
+    "plain_words",
+    "sentences_of",
+    "treebank_of",
+]
+
+PUNCT = string.punctuation
+"""ASCII punctuation, the set every IFBench checker strips."""
+PUNCT_SPACE = PUNCT + " "
+_DELETE_PUNCT = str.maketrans("", "", PUNCT)
+_DATA = Path(__file__).with_name("_data")
+
+
+def no_punct(view: TextView) -> str:
+    """The text with every ASCII punctuation character deleted."""
+    return view.memo("charsets.no_punct", lambda: view.text.translate(_DELETE_PUNCT))
+
+
+def strip_punct(text: str) -> str:
+    """``text`` with ASCII punctuation deleted (not memoised: for sub-strings)."""
+    return text.translate(_DELETE_PUNCT)
+
+
+def plain_words(view: TextView) -> list[str]:
+    """Whitespace-separated tokens (``str.split()``), punctuation kept."""
+    return view.memo("charsets.split", view.text.split)
+
+
+def sentences_of(view: TextView, text: str) -> list[str]:
+    """Punkt sentences of a text derived from ``view`` (memoised on the view)."""
+    return view.memo(("charsets.sentences", text), lambda: TextView(text).sentences)
+
+
+def treebank_of(view: TextView, text: str) -> list[str]:
+    """``nltk.word_tokenize`` tokens of a text derived from ``view`` (memoised on the view)."""
+    if text == view.text:
+        return view.treebank_tokens
+    return view.memo(("charsets.treebank", text), lambda: TextView(text).treebank_tokens)
+
+
+@lru_cache(maxsize=1)
+def english_stopwords() -> frozenset[str]:
+    """nltk's English stop-word list (198 words), shipped with the package."""
+    text = (_DATA / "stopwords_english.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.split("\n") if line)

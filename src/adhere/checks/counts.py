@@ -1,0 +1,391 @@
+"""Counting checks: distinct words, conjunctions, names, numbers, pronouns, keyword tallies,
+punctuation coverage, and ratios (stop words, sentence types, trigram overlap).
+
+Units follow IFBench's definitions (its quirks are part of the meaning a benchmark score
+depends on, and each one is named in the check's docstring).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pydantic import Field
+
+from ..registry import Finding, NoParams, Params, check
+from ..text.view import TextView
+from ._charsets import PUNCT_SPACE, english_stopwords, no_punct, plain_words, treebank_of
+
+_TAGS = ("count", "ifbench")
+
+
+class MinCount(Params):
+    min: int = Field(ge=0, description="Smallest count that passes.")
+
+
+class ExactCount(Params):
+    exactly: int = Field(ge=0, description="The count required.")
+
+
+# -- distinct words ----------------------------------------------------------------------------
+
+
+@check(
+    "count.unique_words",
+    params=MinCount,
+    tags=_TAGS,
+    description="At least `min` distinct words (lowercased whitespace tokens, ASCII punctuation trimmed).",
+)
+def unique_words(view: TextView, p: MinCount) -> Finding:
+    """A token made only of punctuation trims to '' and counts as one distinct word, as in IFBench."""
+    distinct = {w.strip(PUNCT_SPACE) for w in view.lower.split()}
+    n = len(distinct)
+    return Finding(n >= p.min, f"found {n} distinct words; needs at least {p.min}", {"distinct_words": n})
+
+
+_CONJUNCTIONS = frozenset(("and", "but", "for", "nor", "or", "so", "yet"))
+
+
+@check(
+    "count.conjunctions",
+    params=MinCount,
+    tags=_TAGS,
+    description="At least `min` different coordinating conjunctions (for, and, nor, but, or, yet, so).",
+)
+def conjunctions(view: TextView, p: MinCount) -> Finding:
+    """Distinctness is over the raw tokens, so 'and' and 'And,' count twice (IFBench's quirk)."""
+    found = {w for w in plain_words(view) if w.strip(PUNCT_SPACE).lower() in _CONJUNCTIONS}
+    n = len(found)
+    return Finding(
+        n >= p.min, f"found {n} different conjunction tokens; needs at least {p.min}", {"conjunctions": sorted(found)}
+    )
+
+
+_NAMES = [
+    "Emma",
+    "Liam",
+    "Sophia",
+    "Jackson",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Lucas",
+    "Isabella",
+    "Mason",
+    "Mia",
+    "Ethan",
+    "Charlotte",
+    "Alexander",
+    "Amelia",
+    "Benjamin",
+    "Harper",
+    "Leo",
+    "Zoe",
+    "Daniel",
+    "Chloe",
+    "Samuel",
+    "Lily",
+    "Matthew",
+    "Grace",
+    "Owen",
+    "Abigail",
+    "Gabriel",
+    "Ella",
+    "Jacob",
+    "Scarlett",
+    "Nathan",
+    "Victoria",
+    "Elijah",
+    "Layla",
+    "Nicholas",
+    "Audrey",
+    "David",
+    "Hannah",
+    "Christopher",
+    "Penelope",
+    "Thomas",
+    "Nora",
+    "Andrew",
+    "Aria",
+    "Joseph",
+    "Claire",
+    "Ryan",
+    "Stella",
+    "Jonathan",
+]
+
+
+class NamesParams(MinCount):
+    names: tuple[str, ...] = Field(default=tuple(_NAMES), description="The names that count (case-sensitive).")
+
+
+@lru_cache(maxsize=64)
+def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
+    return [(name, re.compile(rf"\b{re.escape(name)}\b")) for name in names]
+
+
+@check(
+    "count.person_names",
+    params=NamesParams,
+    tags=_TAGS,
+    description="Mention at least `min` different names from a list (whole words, case-sensitive).",
+)
+def person_names(view: TextView, p: NamesParams) -> Finding:
+    found = sorted({name for name, pat in _name_patterns(p.names) if pat.search(view.text)})
+    n = len(found)
+    return Finding(n >= p.min, f"found {n} different listed names; needs at least {p.min}", {"names": found})
+
+
+_DIGITS_RE = re.compile(r"\d+")
+
+
+@check(
+    "count.numbers",
+    params=ExactCount,
+    tags=_TAGS,
+    description="Exactly `exactly` numbers: digit runs after deleting ASCII punctuation ('3.5' is one).",
+)
+def numbers(view: TextView, p: ExactCount) -> Finding:
+    n = len(_DIGITS_RE.findall(no_punct(view)))
+    return Finding(n == p.exactly, f"found {n} numbers; needs exactly {p.exactly}", {"numbers": n})
+
+
+_PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "we",
+        "us",
+        "you",
+        "he",
+        "him",
+        "she",
+        "her",
+        "it",
+        "they",
+        "them",
+        "my",
+        "mine",
+        "our",
+        "ours",
+        "your",
+        "yours",
+        "his",
+        "hers",
+        "its",
+        "their",
+        "theirs",
+        "myself",
+        "ourselves",
+        "yourself",
+        "yourselves",
+        "himself",
+        "herself",
+        "itself",
+        "themselves",
+        "this",
+        "that",
+        "these",
+        "those",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "whoever",
+        "whomever",
+        "whatever",
+        "whichever",
+        "anybody",
+        "anyone",
+        "anything",
+        "everybody",
+        "everyone",
+        "everything",
+        "nobody",
+        "nothing",
+        "somebody",
+        "someone",
+        "something",
+        "each",
+        "either",
+        "neither",
+        "both",
+        "all",
+        "some",
+        "any",
+        "none",
+    ]
+)
+
+
+@check(
+    "count.pronouns",
+    params=MinCount,
+    tags=_TAGS,
+    description="At least `min` pronouns (nltk word tokens of the lowercased text; '/' splits 'she/her').",
+)
+def pronouns(view: TextView, p: MinCount) -> Finding:
+    tokens = treebank_of(view, view.text.replace("/", " ").lower())
+    n = sum(1 for t in tokens if t in _PRONOUNS)
+    return Finding(n >= p.min, f"found {n} pronouns; needs at least {p.min}", {"pronouns": n})
+
+
+class KeywordTallyParams(Params):
+    keywords: tuple[tuple[str, int], ...] = Field(
+        min_length=1, description="(keyword, exact count) pairs; counts are case-insensitive substring counts."
+    )
+
+
+@check(
+    "count.keyword_tally",
+    params=KeywordTallyParams,
+    tags=(*_TAGS, "keywords"),
+    description="Each keyword occurs exactly its given number of times (case-insensitive substrings).",
+)
+def keyword_tally(view: TextView, p: KeywordTallyParams) -> Finding:
+    """Substring counts, not whole words ('cat' counts inside 'catalog'), as IFBench counts them.
+
+    Keywords are trimmed of surrounding whitespace first.
+    """
+    counts = {kw.strip(): view.lower.count(kw.strip().lower()) for kw, _ in p.keywords}
+    wrong = [
+        f"{kw.strip()!r} {counts[kw.strip()]}x (needs {want})" for kw, want in p.keywords if counts[kw.strip()] != want
+    ]
+    if wrong:
+        return Finding(False, "wrong counts: " + ", ".join(wrong), {"counts": counts})
+    return Finding(True, "every keyword occurs the required number of times", {"counts": counts})
+
+
+_MARKS = (".", ",", "!", "?", ";", ":")
+
+
+@check(
+    "count.punctuation_marks",
+    params=NoParams,
+    tags=(*_TAGS, "punctuation"),
+    description="Uses each of . , ! ? ; : at least once, plus an interrobang (?! or !? or U+203D).",
+)
+def punctuation_marks(view: TextView, p: NoParams) -> Finding:
+    """One '?!' (else one '!?') is taken as the interrobang and does not also count as '?' and '!'."""
+    text = view.text
+    if not ("!?" in text or "?!" in text or "‽" in text):
+        return Finding(False, "no interrobang (?!, !? or ‽)", {"missing": ["interrobang"]})
+    rest = text.replace("?!", "", 1)
+    if len(rest) == len(text):
+        rest = text.replace("!?", "", 1)
+    missing = [m for m in _MARKS if m not in rest]
+    if missing:
+        return Finding(False, f"missing {' '.join(missing)}", {"missing": missing})
+    return Finding(True, "uses every required mark and an interrobang")
+
+
+# -- ratios ------------------------------------------------------------------------------------
+
+
+class PercentParams(Params):
+    max_percent: float = Field(ge=0, description="Largest share of stop words, in percent, that passes.")
+
+
+@check(
+    "ratio.stop_words",
+    params=PercentParams,
+    tags=("ratio", "ifbench"),
+    description="Stop words (nltk's English list) are at most `max_percent` percent of the words (\\w+ runs).",
+)
+def stop_words(view: TextView, p: PercentParams) -> Finding:
+    words = view.words
+    if not words:
+        return Finding(False, "no words", {"words": 0})
+    stops = english_stopwords()
+    n_stop = sum(1 for w in words if w.lower() in stops)
+    share = (n_stop / len(words)) * 100
+    return Finding(
+        share <= p.max_percent,
+        f"stop words are {share:.1f}% of {len(words)} words; at most {p.max_percent:g}% allowed",
+        {"stop_words": n_stop, "words": len(words), "percent": share},
+    )
+
+
+def _sentence_types(view: TextView) -> tuple[int, int, int]:
+    def count() -> tuple[int, int, int]:
+        sents = view.sentences
+        return (
+            sum(1 for s in sents if s.endswith(".")),
+            sum(1 for s in sents if s.endswith("?")),
+            sum(1 for s in sents if s.endswith("!")),
+        )
+
+    return view.memo("counts.sentence_types", count)
+
+
+class SentenceRatioParams(Params):
+    declarative: int = Field(default=2, ge=0, description="Declarative part of the ratio.")
+    interrogative: int = Field(default=1, ge=0, description="Interrogative part of the ratio.")
+
+
+@check(
+    "ratio.sentence_types",
+    params=SentenceRatioParams,
+    tags=("ratio", "ifbench"),
+    description="'.'-ending and '?'-ending sentences in the ratio declarative:interrogative (default 2:1).",
+)
+def sentence_types(view: TextView, p: SentenceRatioParams) -> Finding:
+    """Sentences are nltk Punkt sentences; none of either kind (0:0) also passes, as in IFBench."""
+    decl, inter, _ = _sentence_types(view)
+    ok = decl * p.interrogative == inter * p.declarative
+    return Finding(
+        ok,
+        f"{decl} declarative and {inter} interrogative sentences; needs {p.declarative}:{p.interrogative}",
+        {"declarative": decl, "interrogative": inter},
+    )
+
+
+@check(
+    "ratio.sentence_types_balanced",
+    params=NoParams,
+    tags=("ratio", "ifbench"),
+    description="As many '.'-ending as '?'-ending as '!'-ending sentences.",
+)
+def sentence_types_balanced(view: TextView, p: NoParams) -> Finding:
+    decl, inter, excl = _sentence_types(view)
+    return Finding(
+        decl == inter == excl,
+        f"{decl} declarative, {inter} interrogative, {excl} exclamatory sentences; needs equal counts",
+        {"declarative": decl, "interrogative": inter, "exclamatory": excl},
+    )
+
+
+class OverlapParams(Params):
+    reference: str = Field(description="The text to overlap with.")
+    percent: float = Field(description="Target share of the response's character trigrams found in the reference.")
+    tolerance: float = Field(default=2.0, ge=0, description="Allowed distance from `percent`, in points.")
+
+
+def _trigrams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(len(text) - 2)}
+
+
+@check(
+    "ratio.trigram_overlap",
+    params=OverlapParams,
+    tags=("ratio", "ifbench"),
+    description="Share of the response's distinct character trigrams also in `reference` is percent ± tolerance.",
+)
+def trigram_overlap(view: TextView, p: OverlapParams) -> Finding:
+    """IFBench's checker takes trigrams of characters (nltk.ngrams over a string), not of words."""
+    mine = view.memo("counts.trigrams", lambda: _trigrams(view.text))
+    if not mine:
+        return Finding(False, "the response is shorter than three characters", {"trigrams": 0})
+    overlap = len(mine & _reference_trigrams(p.reference)) / len(mine)
+    pct = overlap * 100
+    return Finding(
+        p.percent - p.tolerance <= pct <= p.percent + p.tolerance,
+        f"trigram overlap is {pct:.1f}%; needs {p.percent:g}% ± {p.tolerance:g}",
+        {"percent": pct, "trigrams": len(mine)},
+    )
+
+
+@lru_cache(maxsize=256)
+def _reference_trigrams(reference: str) -> frozenset[str]:
+    return frozenset(_trigrams(reference))

@@ -1,0 +1,95 @@
+"""Where a keyword sits: in the n-th sentence, as the m-th word of the n-th sentence, or as
+both the second and the second-to-last word of the response."""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+
+from pydantic import Field
+
+from ..registry import Finding, Params, check
+from ..text.view import TextView
+from ._charsets import treebank_of
+
+_TAGS = ("keywords", "position", "ifbench")
+
+
+@lru_cache(maxsize=256)
+def _whole_word(keyword: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(keyword)}\b", re.IGNORECASE)
+
+
+class InSentenceParams(Params):
+    keyword: str = Field(description="The word to find (whole word, case-insensitive).")
+    sentence: int = Field(ge=1, description="1-based index of the sentence that must contain it.")
+
+
+@check(
+    "keywords.in_sentence",
+    params=InSentenceParams,
+    tags=_TAGS,
+    description="The `sentence`-th sentence contains `keyword` as a whole word (case-insensitive).",
+)
+def in_sentence(view: TextView, p: InSentenceParams) -> Finding:
+    sents = view.sentences
+    if len(sents) < p.sentence:
+        return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
+    ok = _whole_word(p.keyword).search(sents[p.sentence - 1]) is not None
+    where = "contains" if ok else "does not contain"
+    return Finding(ok, f"sentence {p.sentence} {where} {p.keyword!r}")
+
+
+class AtWordParams(Params):
+    keyword: str = Field(description="The word required (case-insensitive; surrounding spaces ignored).")
+    sentence: int = Field(ge=1, description="1-based sentence index.")
+    word: int = Field(ge=1, description="1-based word index inside that sentence, punctuation tokens not counted.")
+
+
+def _word_tokens(view: TextView, text: str) -> list[str]:
+    """nltk word tokens of ``text`` that contain a letter or digit (punctuation tokens dropped)."""
+    return [t for t in treebank_of(view, text) if any(ch.isalnum() for ch in t)]
+
+
+@check(
+    "keywords.at_word",
+    params=AtWordParams,
+    tags=_TAGS,
+    description="`keyword` is the `word`-th word of the `sentence`-th sentence (punctuation tokens skipped).",
+)
+def at_word(view: TextView, p: AtWordParams) -> Finding:
+    sents = view.sentences
+    if len(sents) < p.sentence:
+        return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
+    words = _word_tokens(view, sents[p.sentence - 1])
+    if len(words) < p.word:
+        return Finding(False, f"sentence {p.sentence} has {len(words)} words; needs at least {p.word}")
+    got = words[p.word - 1]
+    ok = got.lower() == p.keyword.strip().lower()
+    return Finding(ok, f"word {p.word} of sentence {p.sentence} is {got!r}", {"word": got})
+
+
+class KeywordParams(Params):
+    keyword: str = Field(description="The word required (case-insensitive; surrounding spaces ignored).")
+
+
+@check(
+    "keywords.second_and_penultimate",
+    params=KeywordParams,
+    tags=_TAGS,
+    description="`keyword` is both the second word token and the second-to-last one (a final punctuation "
+    "token is skipped).",
+)
+def second_and_penultimate(view: TextView, p: KeywordParams) -> Finding:
+    tokens = view.treebank_tokens
+    want = p.keyword.strip().lower()
+    if len(tokens) < 2:
+        return Finding(False, f"found {len(tokens)} tokens; needs at least 2")
+    # A final token counts as punctuation when it is a substring of string.punctuation, as in IFBench.
+    last = -3 if tokens[-1] in string.punctuation else -2
+    if len(tokens) < -last:
+        return Finding(False, f"found {len(tokens)} tokens; needs at least {-last}")
+    second, penult = tokens[1], tokens[last]
+    ok = second.lower() == penult.lower() == want
+    return Finding(ok, f"second word {second!r}, second-to-last {penult!r}", {"second": second, "penultimate": penult})
