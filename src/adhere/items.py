@@ -88,6 +88,8 @@ def validate_kind(kind: object, path: str) -> str:
     name, arg = _split_kind(kind)
     info = ITEMS.get(name)
     if info is None and name in ITEM_KINDS:
+        if arg:
+            raise SpecError(f"item kind {name!r} takes no argument (got {arg!r})", path)
         return kind
     if info is None:
         import difflib
