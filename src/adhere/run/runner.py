@@ -135,9 +135,14 @@ def default_responses(suite: Suite, data: str | None) -> Path | None:
     return fn(data) if fn is not None else None
 
 
-def load_samples(suite: Suite, data: str | None, limit: int | None) -> list[Sample]:
-    """The suite's samples (the first ``limit`` of them when given)."""
+def load_samples(suite: Suite, data: str | None, limit: int | None) -> tuple[list[Sample], list[str]]:
+    """The suite's samples (the first ``limit`` of them when given) and the dataset's problems.
+
+    A suite reports dataset rows it skipped through an optional ``problems`` attribute
+    (a list of errors or sentences, as :class:`~adhere.suites.text.TextSuite` keeps).
+    """
     samples = suite.load(data)
+    problems = [str(p) for p in getattr(suite, "problems", None) or ()]
     if limit is not None:
         samples = samples[:limit]
     keys = Counter(_key_bytes(s.key) for s in samples)
@@ -147,7 +152,7 @@ def load_samples(suite: Suite, data: str | None, limit: int | None) -> list[Samp
             f"sample keys must be unique; repeated: {', '.join(dupes[:5])}{' ...' if len(dupes) > 5 else ''}",
             str(data) if data else suite.name,
         )
-    return samples
+    return samples, problems
 
 
 def open_manifest(out: Path, new: dict[str, Any], *, resume: bool) -> dict[str, Any]:
@@ -240,8 +245,9 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
         raise DatasetError(f"--limit must be at least 0, got {request.limit}")
     prepare_out_dir(request.out, resume=request.resume, force=request.force)
 
-    samples = load_samples(suite, request.data, request.limit)
-    responses, problems = read_responses(suite, responses_path)
+    samples, problems = load_samples(suite, request.data, request.limit)
+    responses, response_problems = read_responses(suite, responses_path)
+    problems.extend(response_problems)
     pairs, pair_problems = suite.pair(samples, responses)
     problems.extend(pair_problems)
 
