@@ -15,6 +15,7 @@ Built-in kinds: ``binary``, ``fraction``, ``score``, ``select``, ``evidence``, `
 """
 
 from ._base import REWARD_KINDS, Reward, RewardParams, Rollout, SampleReward, parse_reward, reward_kind
+from ._batch import RewardItem, Scored, ascore_items, score_items, unscorable_rate
 from ._code import AceCode, Verpo, VerpoResult, code_failure, degenerate_group_ratio, verpo, verpo_weights
 from ._combine import FIRM_PRESETS, BaseBonus, FormatGate, Gated, Weighted
 from ._length import Overlong, overlong_penalty
@@ -33,21 +34,26 @@ __all__ = [
     "Levels",
     "Overlong",
     "Reward",
+    "RewardItem",
     "RewardParams",
     "Rollout",
     "SampleReward",
     "Score",
+    "Scored",
     "Select",
     "Verpo",
     "VerpoResult",
     "Weighted",
+    "ascore_items",
     "code_failure",
     "degenerate_group_ratio",
     "find_part",
     "overlong_penalty",
     "parse_reward",
     "reward_kind",
+    "score_items",
     "units",
+    "unscorable_rate",
     "verpo",
     "verpo_weights",
 ]
