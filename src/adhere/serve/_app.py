@@ -21,7 +21,7 @@ from ..errors import AdhereError, SpecError
 from ..verdict import Verdict
 from ._config import ServeConfig
 from ._metrics import Metrics
-from ._pool import TextItem, VerifyPool
+from ._pool import TextItem, VerifyPool, spec_key
 from ._wire import RewardRequest, RewardResponse, SampleIn, SampleResult, VerifyRequest, VerifyResponse
 
 __all__ = ["create_app"]
@@ -92,6 +92,18 @@ class GuardMiddleware:
             )
             return
 
+        counted = scope.get("method") == "POST"
+        if counted:  # a request holds its slot from the first byte: uploads cost memory too
+            self.load.inflight += 1
+        t0 = time.perf_counter()
+        try:
+            await self._serve(scope, receive, send, route, limit)
+        finally:
+            if counted:
+                self.load.inflight -= 1
+            self.metrics.observe("request_seconds", time.perf_counter() - t0, path=route)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, route: str, limit: int) -> None:
         body = b""
         if scope.get("method") in ("POST", "PUT", "PATCH"):
             # Read the body here, capped, so an oversized one is refused while streaming.
@@ -125,68 +137,12 @@ class GuardMiddleware:
                 self.metrics.inc("requests_total", path=route, status=str(message["status"]))
             await send(message)
 
-        counted = scope.get("method") == "POST"
-        if counted:
-            self.load.inflight += 1
-        t0 = time.perf_counter()
-        try:
-            await self.app(scope, replay_receive, tracking_send)
-        finally:
-            if counted:
-                self.load.inflight -= 1
-            self.metrics.observe("request_seconds", time.perf_counter() - t0, path=route)
+        await self.app(scope, replay_receive, tracking_send)
 
 
 def _spec_json(sample: SampleIn, index: int) -> str:
     """Validate a sample's spec or label now (4xx on error) and return canonical JSON."""
-
-    if sample.spec is not None and sample.label is not None:
-        raise SpecError("give either 'spec' or 'label', not both", f"samples[{index}]")
-    if sample.spec is not None:
-        raw: Any = sample.spec
-        path = f"samples[{index}].spec"
-    elif sample.label is not None:
-        raw = _label_to_spec(sample.label, sample.prompt, f"samples[{index}].label")
-        path = f"samples[{index}].label"
-    else:
-        raise SpecError("each sample needs a 'spec' or a 'label'", f"samples[{index}]")
-    key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS).decode()
-    try:
-        _parse_cached(key)
-    except SpecError as exc:
-        inner = exc.path.removeprefix("spec").lstrip(".")
-        raise SpecError(exc.message, f"{path}.{inner}" if inner else path) from None
-    return key
-
-
-def _label_to_spec(label: Any, prompt: str, path: str) -> Any:
-    """The spec a label stands for (the label language lives in :mod:`adhere.labels`)."""
-    import importlib
-
-    try:
-        labels: Any = importlib.import_module("adhere.labels")
-    except ImportError:
-        raise SpecError("labels are not supported by this build; send a 'spec'", path) from None
-    try:
-        return labels.label_spec(label, prompt=prompt, path=path)
-    except SpecError:
-        raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None
-
-
-_parsed: dict[str, Any] = {}
-
-
-def _parse_cached(key: str) -> Any:
-    from ..spec import Spec
-
-    spec = _parsed.get(key)
-    if spec is None:
-        if len(_parsed) > 4096:
-            _parsed.clear()
-        spec = _parsed[key] = Spec.parse(orjson.loads(key))
-    return spec
+    return spec_key(sample.spec, sample.label, sample.prompt, f"samples[{index}]")
 
 
 def create_app(config: ServeConfig | None = None) -> Any:

@@ -17,7 +17,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["TextItem", "VerifyPool", "verify_items"]
+import orjson
+
+from ..errors import SpecError
+
+__all__ = ["TextItem", "VerifyPool", "spec_key", "verify_items"]
 
 # (canonical spec JSON, response text, prompt text)
 TextItem = tuple[str, str, str]
@@ -25,8 +29,6 @@ TextItem = tuple[str, str, str]
 
 @lru_cache(maxsize=4096)
 def _spec(spec_json: str) -> Any:
-    import orjson
-
     from ..spec import Spec
 
     return Spec.parse(orjson.loads(spec_json))
@@ -89,3 +91,44 @@ class VerifyPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=False)
+
+
+def spec_key(spec: Any, label: Any, prompt: str, where: str) -> str:
+    """Canonical JSON of the spec a sample asks for (a ``spec``, or a ``label`` in the label
+    language), validated now so errors surface before any work is queued.
+
+    Raises :class:`SpecError` naming ``where`` (e.g. ``samples[3].label``).
+    """
+    if spec is not None and label is not None:
+        raise SpecError("give either 'spec' or 'label', not both", where)
+    if spec is not None:
+        raw: Any = spec
+        path = f"{where}.spec"
+    elif label is not None:
+        path = f"{where}.label"
+        raw = _label_to_spec(label, prompt, path)
+    else:
+        raise SpecError("each sample needs a 'spec' or a 'label'", where)
+    key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        _spec(key)
+    except SpecError as exc:
+        inner = exc.path.removeprefix("spec").lstrip(".")
+        raise SpecError(exc.message, f"{path}.{inner}" if inner else path) from None
+    return key
+
+
+def _label_to_spec(label: Any, prompt: str, path: str) -> Any:
+    """The spec a label stands for (the label language lives in :mod:`adhere.labels`)."""
+    import importlib
+
+    try:
+        labels: Any = importlib.import_module("adhere.labels")
+    except ImportError:
+        raise SpecError("labels are not supported by this build; send a 'spec'", path) from None
+    try:
+        return labels.label_spec(label, prompt=prompt, path=path)
+    except SpecError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None
