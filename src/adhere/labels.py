@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CodeTests", "Label", "ajudge_labels", "instructions_spec", "judge_labels", "label_spec", "parse_label"]
 
-LabelKind = Literal["spec", "instructions", "tests"]
+LabelKind = Literal["spec", "instructions", "tests", "invalid"]
 
 _TEST_KEYS = frozenset({"inputs", "outputs", "fn_name", "asserts", "setup"})
 _ROW_KEYS = frozenset({"instruction_id_list", "kwargs", "mode", "prompt", "key"})
@@ -95,9 +95,21 @@ class Label:
     reward: Reward | None = None
     key: str = field(default="", compare=False)
     """Canonical JSON of the label (equal labels have equal keys)."""
+    error: str = ""
+    """Why an ``invalid`` label could not be parsed (its verdicts are unscorable with this reason)."""
+
+    @classmethod
+    def invalid(cls, error: str, key: str = "") -> Label:
+        """A stand-in for a dataset row whose label is malformed: judged unscorable, never a fail.
+
+        Trainer adapters use it so one bad row costs one reward, not the batch.
+        """
+        return cls("invalid", key=key, error=error)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any]
+        if self.kind == "invalid":
+            return {"invalid": self.error}
         if self.tests is not None:
             d = {"tests": self.tests.to_dict()}
         else:
@@ -309,6 +321,8 @@ def _judge_text(items: Sequence[Item]) -> tuple[list[Verdict | None], list[int]]
     for i, (label, response, prompt) in enumerate(items):
         if label.spec is not None:
             out[i] = label.spec.evaluate(Response(response, prompt))
+        elif label.kind == "invalid":
+            out[i] = Verdict.of("label", None, f"invalid label: {label.error}")
         else:
             code.append(i)
     return out, code
@@ -342,8 +356,11 @@ def judge_labels(items: Sequence[Item], *, executor: Any = None) -> list[Verdict
 
 
 async def ajudge_labels(items: Sequence[Item], *, executor: Any = None) -> list[Verdict]:
-    """:func:`judge_labels` for event loops: code tests are awaited through the sandbox's async API."""
-    out, code = _judge_text(items)
+    """:func:`judge_labels` for event loops: text is judged in a worker thread (the loop stays
+    responsive), code tests are awaited through the sandbox's async API."""
+    import asyncio
+
+    out, code = await asyncio.to_thread(_judge_text, items)
     if not code:
         return _fill(out, [], [])
     return _fill(out, code, await _arun_code_tests(_code_jobs(items, code), executor))

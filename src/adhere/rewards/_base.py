@@ -176,7 +176,8 @@ def reward_kind(name: str) -> Callable[[Parser], Parser]:
     return deco
 
 
-def _load_text(text: str, path: str) -> Any:
+def load_text(text: str, path: str) -> Any:
+    """JSON, else YAML (as specs are read); SpecError when neither."""
     import json
 
     try:
@@ -188,7 +189,7 @@ def _load_text(text: str, path: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SpecError(f"the reward declaration is neither valid JSON nor YAML: {exc}", path) from None
+        raise SpecError(f"neither valid JSON nor YAML: {exc}", path) from None
 
 
 def parse_reward(raw: Any, path: str = "reward") -> Reward:
@@ -205,7 +206,7 @@ def parse_reward(raw: Any, path: str = "reward") -> Reward:
     if isinstance(raw, str):
         if raw in REWARD_KINDS:
             return REWARD_KINDS[raw](None, f"{path}.{raw}")
-        loaded = _load_text(raw, path)
+        loaded = load_text(raw, path)
         if isinstance(loaded, str) or loaded is None:
             raise SpecError(_unknown_kind(str(raw)), path)
         return parse_reward(loaded, path)
