@@ -41,7 +41,16 @@ from .verdict import Verdict
 if TYPE_CHECKING:
     from .rewards import Reward
 
-__all__ = ["CodeTests", "Label", "ajudge_labels", "instructions_spec", "judge_labels", "label_spec", "parse_label"]
+__all__ = [
+    "CodeTests",
+    "Label",
+    "ajudge_labels",
+    "instructions_spec",
+    "judge_labels",
+    "label_spec",
+    "parse_label",
+    "plain",
+]
 
 LabelKind = Literal["spec", "instructions", "tests", "invalid"]
 
@@ -123,15 +132,19 @@ class Label:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """JSON-compatible Python values from what dataset libraries hand over (numpy arrays, tuples)."""
+def plain(value: Any) -> Any:
+    """Plain JSON-like values from what dataset and config libraries hand over: numpy arrays
+    and scalars (``tolist``), tuples, OmegaConf ``DictConfig``/``ListConfig`` (any mapping or
+    non-string sequence)."""
+    if isinstance(value, (str, bytes, bytearray)):
+        return value
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [plain(v) for v in value]
     tolist = getattr(value, "tolist", None)
-    if callable(tolist) and not isinstance(value, (str, bytes)):
-        return _plain(tolist())
+    if callable(tolist):
+        return plain(tolist())
     return value
 
 
@@ -161,7 +174,7 @@ def parse_label(raw: Any, *, path: str = "label", mode: Literal["strict", "loose
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise SpecError(f"a label string must be JSON: {exc.msg} at character {exc.pos}", path) from None
-    raw = _plain(raw)
+    raw = plain(raw)
     if not isinstance(raw, dict):
         raise SpecError(f"a label must be a JSON object, got {type(raw).__name__} {raw!r:.80}", path)
     cache_key = _canonical([raw, mode if "instruction_id_list" in raw else ""])

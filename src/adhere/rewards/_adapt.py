@@ -124,7 +124,24 @@ class AdapterSettings:
     def resolve(
         cls, reward: Any = None, unscorable_value: float | None = None, mode: str | None = None
     ) -> AdapterSettings:
-        """Explicit arguments first, then ``ADHERE_*`` environment variables, then defaults."""
+        """Explicit arguments first, then ``ADHERE_*`` environment variables, then defaults.
+
+        Resolved settings are cached (adapters called once per response must not re-parse
+        the reward declaration every time).
+        """
+        env = tuple(os.environ.get(k) for k in ("ADHERE_REWARD", "ADHERE_UNSCORABLE_VALUE", "ADHERE_MODE"))
+        key = json.dumps([reward, unscorable_value, mode, env], sort_keys=True, default=repr)
+        hit = _SETTINGS.get(key)
+        if hit is not None and not isinstance(reward, Reward):
+            return hit
+        settings = cls._resolve(reward, unscorable_value, mode)
+        if len(_SETTINGS) > 256:
+            _SETTINGS.clear()
+        _SETTINGS[key] = settings
+        return settings
+
+    @classmethod
+    def _resolve(cls, reward: Any, unscorable_value: float | None, mode: str | None) -> AdapterSettings:
         if reward is None:
             reward = os.environ.get("ADHERE_REWARD") or "binary"
         if unscorable_value is None:
@@ -147,6 +164,9 @@ class AdapterSettings:
             )
             return self.unscorable_value
         return scored.reward
+
+
+_SETTINGS: dict[str, AdapterSettings] = {}
 
 
 def columns_at(kwargs: Mapping[str, Any], names: Sequence[str], n: int, who: str) -> list[list[Any]]:

@@ -200,9 +200,11 @@ def parse_reward(raw: Any, path: str = "reward") -> Reward:
     :class:`SpecError` naming the path inside the declaration.
     """
     _load_builtin_kinds()
+    from ..labels import plain
 
     if isinstance(raw, Reward):
         return raw
+    raw = plain(raw)
     if isinstance(raw, str):
         if raw in REWARD_KINDS:
             return REWARD_KINDS[raw](None, f"{path}.{raw}")
