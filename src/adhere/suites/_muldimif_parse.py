@@ -439,7 +439,7 @@ def quoted(sentence: str) -> list[str]:
     while i < n:
         ch = sentence[i]
         close = _QUOTE_PAIRS.get(ch)
-        opens = close is not None and (i == 0 or not sentence[i - 1].isalnum())
+        opens = close is not None and (ch == "「" or i == 0 or not sentence[i - 1].isalnum())
         if not opens:
             i += 1
             continue
@@ -930,9 +930,9 @@ def read_xml(s: str) -> Spec:
 def read_chinese(s: str) -> Spec:
     low = s.lower()
     if "traditional" in low or "繁體" in s:
-        return {"check": "language.is", "params": {"language": "zh-tw"}}
+        return {"check": "script.chinese", "params": {"variant": "traditional"}}
     if "simplified" in low or "简体" in s:
-        return {"check": "language.is", "params": {"language": "zh-cn"}}
+        return {"check": "script.chinese", "params": {"variant": "simplified"}}
     raise Unparsable("no Chinese script named")
 
 
