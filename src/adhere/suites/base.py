@@ -92,7 +92,7 @@ def get_suite(name: str) -> Suite:
     """The built-in suite ``name`` (modules are imported on demand)."""
     import importlib
 
-    for module in ("ifeval", "demo", "code", "ifbench", "muldimif"):
+    for module in ("ifeval", "demo", "code", "ifbench", "muldimif", "labels"):
         try:
             importlib.import_module(f"adhere.suites.{module}")
         except ModuleNotFoundError as exc:
