@@ -58,16 +58,22 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write ``value`` as indented JSON to ``path`` atomically (temp file, fsync, rename)."""
+def write_json_atomic(path: Path, value: Any, *, durable: bool = True) -> None:
+    """Write ``value`` as indented JSON to ``path`` atomically (temp file, rename).
+
+    Readers never see a half-written file, even if the writer is killed. ``durable``
+    also fsyncs the data and the directory, so the file survives a power cut too.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     data = orjson.dumps(value, default=_default, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2) + b"\n"
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 @dataclass
