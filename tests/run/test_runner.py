@@ -148,3 +148,15 @@ def test_missing_responses(tmp_path: Path, tiny_suite: str) -> None:
     with pytest.raises(DatasetError, match="needs responses to score: pass --responses"):
         run_eval(EvalRequest(tiny_suite, tmp_path / "o", data=str(data)))
     assert not (tmp_path / "o").exists()
+
+
+def test_manifest_generator_change_is_a_conflict() -> None:
+    from adhere.run.manifest import resume_conflicts
+
+    base = {"suite": "s", "samples": {"sha256": "a"}, "responses": {"sha256": None}, "checks": {"x.y": "1"}}
+    old = {**base, "generator": {"model": "openai:m", "temperature": 0.7, "n": 3, "seed": 1}}
+    assert resume_conflicts(old, dict(old)) == []
+    new = {**base, "generator": {"model": "openai:m", "temperature": 1.0, "n": 3, "seed": 1}}
+    assert resume_conflicts(old, new) == ["the model or its sampling parameters changed since the run started"]
+    bumped = {**old, "checks": {"x.y": "2"}}
+    assert resume_conflicts(old, bumped) == ["check versions changed (x.y 1->2)"]

@@ -84,8 +84,13 @@ def build_manifest(
     started: str,
     limit: int | None,
     argv: Sequence[str] = (),
+    generator: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a run about to start (see the module docstring)."""
+    """The manifest of a run about to start (see the module docstring).
+
+    ``generator`` describes how responses were produced when a model backend made them
+    (backend, model, sampling parameters, seed, n); resuming with a different one is refused.
+    """
     from .. import __version__
 
     uname = os.uname()
@@ -102,6 +107,7 @@ def build_manifest(
             "sha256": file_sha256(responses) if responses is not None else None,
         },
         "limit": limit,
+        "generator": dict(generator) if generator is not None else None,
         "checks": check_versions(),
         "python": sys.version.split()[0],
         "implementation": sys.implementation.name,
@@ -126,6 +132,8 @@ def resume_conflicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         out.append("the data (prompts or their specs) changed since the run started")
     if digest(old, "responses") != digest(new, "responses"):
         out.append("the responses file changed since the run started")
+    if old.get("generator") != new.get("generator"):
+        out.append("the model or its sampling parameters changed since the run started")
     old_checks, new_checks = _mapping(old.get("checks")), _mapping(new.get("checks"))
     changed = sorted(k for k in old_checks.keys() & new_checks.keys() if old_checks[k] != new_checks[k])
     if changed:
