@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["TRANSFORMS", "last_code_block", "strip_think"]
+__all__ = ["TRANSFORMS", "last_answer", "last_code_block", "strip_think"]
 
 _THINK_BLOCK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 _FENCE_RE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
@@ -30,9 +30,20 @@ def last_code_block(text: str) -> str:
     return blocks[-1] if blocks else text
 
 
+_ANSWER_LINE_RE = re.compile(r"answer\s*(?:is)?\s*[:：]\s*(.*)", re.IGNORECASE)
+
+
+def last_answer(text: str) -> str:
+    """What follows the last "Answer:" on its line (stripped), or the text itself when there
+    is none: judge a final answer apart from the reasoning before it."""
+    found = _ANSWER_LINE_RE.findall(text)
+    return found[-1].strip() if found else text
+
+
 TRANSFORMS: dict[str, Callable[[str], str]] = {
     "strip_think": strip_think,
     "last_code_block": last_code_block,
+    "last_answer": last_answer,
     "strip": str.strip,
     "lower": str.lower,
     "remove_stars": lambda t: t.replace("*", ""),
