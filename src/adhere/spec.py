@@ -76,8 +76,11 @@ def variant_view(view: TextView, name: str) -> TextView:
     """The memoised view of one loose variant of ``view`` (shared by all checks)."""
     if name == "as_is":
         return view
-    texts = view.memo("loose.variants", lambda: _variant_texts(view.text))
-    return view.memo(("loose.view", name), lambda: derive_view(view, texts[name]))
+    text = view.memo("loose.variants", lambda: _variant_texts(view.text))[name]
+    if text == view.text:  # e.g. no '*' to remove: judge the response's own view
+        return view
+    # Keyed by text: variants that come out equal share one view and its analyses.
+    return view.memo(("loose.view", text), lambda: derive_view(view, text))
 
 
 # -- nodes ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ __all__ = [
     "english_stopwords",
     "no_punct",
     "plain_words",
+    "sentence_bound",
     "sentences_of",
     "treebank_of",
 ]
@@ -56,6 +57,21 @@ def treebank_of(view: TextView, text: str) -> list[str]:
     if text == view.text:
         return view.treebank_tokens
     return view.memo(("charsets.treebank", text), lambda: TextView(text).treebank_tokens)
+
+
+@lru_cache(maxsize=1)
+def sentence_bound(view: TextView) -> int:
+    """An upper bound on the number of Punkt sentences, without running Punkt.
+
+    Punkt ends a sentence only right after '.', '?' or '!', so there are at most that many
+    sentences plus one. Checks use it to decide "too few sentences" without tokenising.
+    """
+
+    def count() -> int:
+        text = view.text
+        return text.count(".") + text.count("?") + text.count("!") + 1
+
+    return view.memo("charsets.sentence_bound", count)
 
 
 @lru_cache(maxsize=1)

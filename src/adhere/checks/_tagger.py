@@ -50,12 +50,28 @@ def _nltk_tagger() -> Any:
         return PerceptronTagger(lang="eng")
 
 
-def _pattern_tag(tokens: list[str]) -> str:
+@lru_cache(maxsize=1)
+def _pattern_tagger() -> Any:
+    """TextBlob's Pattern ``tag`` function, its lexicon loaded.
+
+    Pattern opens its lexicon files without closing them; the load happens here, once, with
+    that ResourceWarning silenced and the file objects collected on the spot.
+    """
     require("textblob", "pos")
+    import gc
+    import warnings
+
     from textblob.en import tag  # type: ignore[import-untyped]
 
-    with _lock:  # Pattern loads its lexicon lazily on first use
-        tagged = tag(" ".join(tokens[:_PATTERN_WINDOW]), tokenize=False)
+    with _lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        tag("Load the lexicon .", tokenize=False)
+        gc.collect()
+    return tag
+
+
+def _pattern_tag(tokens: list[str]) -> str:
+    tagged = _pattern_tagger()(" ".join(tokens[:_PATTERN_WINDOW]), tokenize=False)
     return str(tagged[0][1]) if tagged else ""
 
 

@@ -3,7 +3,7 @@ copy a character span of the prompt."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..registry import Finding, Params, check
 from ..text.view import TextView
@@ -12,6 +12,8 @@ _TAGS = ("copy", "ifbench")
 
 
 class RequestParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"request": "Write a poem about rain."}]})
+
     request: str = Field(description="The request to repeat.")
 
 
@@ -32,6 +34,8 @@ def request_first_word_changed(view: TextView, p: RequestParams) -> Finding:
 
 
 class ExactParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Only output this sentence here."}]})
+
     text: str = Field(description="The text the response must be (case-insensitive, outer whitespace ignored).")
 
 
@@ -47,6 +51,10 @@ def exact_text(view: TextView, p: ExactParams) -> Finding:
 
 
 class SpanParams(Params):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"source": "Copy part of this prompt.", "start": 5, "end": 11}]}
+    )
+
     source: str = Field(description="The text to copy from (usually the prompt).")
     start: int = Field(ge=0, description="Index of the first character of the span.")
     end: int = Field(ge=0, description="Index of the last character of the span (inclusive).")

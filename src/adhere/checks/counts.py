@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..registry import Finding, NoParams, Params, check
 from ..text.view import TextView
@@ -20,10 +20,14 @@ _TAGS = ("count", "ifbench")
 
 
 class MinCount(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 3}]})
+
     min: int = Field(ge=0, description="Smallest count that passes.")
 
 
 class ExactCount(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"exactly": 2}]})
+
     exactly: int = Field(ge=0, description="The count required.")
 
 
@@ -116,6 +120,8 @@ _NAMES = [
 
 
 class NamesParams(MinCount):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 2}, {"min": 1, "names": ["Ada", "Grace"]}]})
+
     names: tuple[str, ...] = Field(default=tuple(_NAMES), description="The names that count (case-sensitive).")
 
 
@@ -232,6 +238,8 @@ def pronouns(view: TextView, p: MinCount) -> Finding:
 
 
 class KeywordTallyParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keywords": [["cloud", 1], ["rain", 2]]}]})
+
     keywords: tuple[tuple[str, int], ...] = Field(
         min_length=1, description="(keyword, exact count) pairs; counts are case-insensitive substring counts."
     )
@@ -284,6 +292,8 @@ def punctuation_marks(view: TextView, p: NoParams) -> Finding:
 
 
 class PercentParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max_percent": 30}]})
+
     max_percent: float = Field(ge=0, description="Largest share of stop words, in percent, that passes.")
 
 
@@ -308,6 +318,8 @@ def stop_words(view: TextView, p: PercentParams) -> Finding:
 
 
 def _sentence_types(view: TextView) -> tuple[int, int, int]:
+    """(declarative, interrogative, exclamatory): Punkt sentences ending in '.', '?', '!'."""
+
     def count() -> tuple[int, int, int]:
         sents = view.sentences
         return (
@@ -317,6 +329,20 @@ def _sentence_types(view: TextView) -> tuple[int, int, int]:
         )
 
     return view.memo("counts.sentence_types", count)
+
+
+def _known_types(view: TextView) -> dict[str, bool | None]:
+    """For each end mark, whether some sentence ends with it, when that is clear without Punkt.
+
+    A kind is absent when its mark never occurs; it is present when the text ends with it
+    (the last Punkt sentence ends where the right-stripped text ends). None: unknown.
+    """
+
+    def known() -> dict[str, bool | None]:
+        text, last = view.text, view.stripped[-1:]
+        return {mark: (False if mark not in text else True if last == mark else None) for mark in ".?!"}
+
+    return view.memo("counts.known_types", known)
 
 
 class SentenceRatioParams(Params):
@@ -332,6 +358,12 @@ class SentenceRatioParams(Params):
 )
 def sentence_types(view: TextView, p: SentenceRatioParams) -> Finding:
     """Sentences are nltk Punkt sentences; none of either kind (0:0) also passes, as in IFBench."""
+    known = _known_types(view)
+    # With both ratio parts non-zero and one kind absent, the ratio holds only if the other is absent too.
+    if p.declarative and p.interrogative and (known["."] is False or known["?"] is False):
+        ok = known["."] is False and known["?"] is False
+        if ok or known["."] or known["?"]:
+            return Finding(ok, "decided by which end marks occur", {"known": known})
     decl, inter, _ = _sentence_types(view)
     ok = decl * p.interrogative == inter * p.declarative
     return Finding(
@@ -348,6 +380,12 @@ def sentence_types(view: TextView, p: SentenceRatioParams) -> Finding:
     description="As many '.'-ending as '?'-ending as '!'-ending sentences.",
 )
 def sentence_types_balanced(view: TextView, p: NoParams) -> Finding:
+    known = _known_types(view)
+    if False in known.values():  # one kind is absent: all must be
+        if all(v is False for v in known.values()):
+            return Finding(True, "no sentence ends with '.', '?' or '!'", {"known": known})
+        if True in known.values():
+            return Finding(False, "one kind of sentence is missing while another occurs", {"known": known})
     decl, inter, excl = _sentence_types(view)
     return Finding(
         decl == inter == excl,
@@ -357,6 +395,10 @@ def sentence_types_balanced(view: TextView, p: NoParams) -> Finding:
 
 
 class OverlapParams(Params):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reference": "The quick brown fox jumps over the lazy dog.", "percent": 40}]}
+    )
+
     reference: str = Field(description="The text to overlap with.")
     percent: float = Field(description="Target share of the response's character trigrams found in the reference.")
     tolerance: float = Field(default=2.0, ge=0, description="Allowed distance from `percent`, in points.")

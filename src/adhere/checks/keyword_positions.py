@@ -7,11 +7,11 @@ import re
 import string
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..registry import Finding, Params, check
 from ..text.view import TextView
-from ._charsets import treebank_of
+from ._charsets import sentence_bound, treebank_of
 
 _TAGS = ("keywords", "position", "ifbench")
 
@@ -22,6 +22,8 @@ def _whole_word(keyword: str) -> re.Pattern[str]:
 
 
 class InSentenceParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keyword": "river", "sentence": 2}]})
+
     keyword: str = Field(description="The word to find (whole word, case-insensitive).")
     sentence: int = Field(ge=1, description="1-based index of the sentence that must contain it.")
 
@@ -33,15 +35,26 @@ class InSentenceParams(Params):
     description="The `sentence`-th sentence contains `keyword` as a whole word (case-insensitive).",
 )
 def in_sentence(view: TextView, p: InSentenceParams) -> Finding:
+    """Decided without sentence splitting when the text has too few sentence ends or lacks the
+    keyword (a Punkt sentence is a slice cut at punctuation or whitespace, so a whole-word match
+    in a sentence is one in the text)."""
+    bound = sentence_bound(view)
+    if bound < p.sentence:
+        return Finding(False, f"found at most {bound} sentences; needs at least {p.sentence}", {"sentences_max": bound})
+    pattern = _whole_word(p.keyword)
+    if pattern.search(view.text) is None:
+        return Finding(False, f"{p.keyword!r} does not occur at all")
     sents = view.sentences
     if len(sents) < p.sentence:
         return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
-    ok = _whole_word(p.keyword).search(sents[p.sentence - 1]) is not None
+    ok = pattern.search(sents[p.sentence - 1]) is not None
     where = "contains" if ok else "does not contain"
     return Finding(ok, f"sentence {p.sentence} {where} {p.keyword!r}")
 
 
 class AtWordParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keyword": "river", "sentence": 1, "word": 3}]})
+
     keyword: str = Field(description="The word required (case-insensitive; surrounding spaces ignored).")
     sentence: int = Field(ge=1, description="1-based sentence index.")
     word: int = Field(ge=1, description="1-based word index inside that sentence, punctuation tokens not counted.")
@@ -59,6 +72,13 @@ def _word_tokens(view: TextView, text: str) -> list[str]:
     description="`keyword` is the `word`-th word of the `sentence`-th sentence (punctuation tokens skipped).",
 )
 def at_word(view: TextView, p: AtWordParams) -> Finding:
+    """Word tokens are substrings of the text, so a text without the keyword (any case) fails
+    before sentence splitting."""
+    bound = sentence_bound(view)
+    if bound < p.sentence:
+        return Finding(False, f"found at most {bound} sentences; needs at least {p.sentence}", {"sentences_max": bound})
+    if p.keyword.strip().lower() not in view.lower:
+        return Finding(False, f"{p.keyword.strip()!r} does not occur at all")
     sents = view.sentences
     if len(sents) < p.sentence:
         return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
@@ -71,6 +91,8 @@ def at_word(view: TextView, p: AtWordParams) -> Finding:
 
 
 class KeywordParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keyword": "river"}]})
+
     keyword: str = Field(description="The word required (case-insensitive; surrounding spaces ignored).")
 
 
@@ -82,8 +104,10 @@ class KeywordParams(Params):
     "token is skipped).",
 )
 def second_and_penultimate(view: TextView, p: KeywordParams) -> Finding:
-    tokens = view.treebank_tokens
     want = p.keyword.strip().lower()
+    if want not in view.lower:  # word tokens are substrings of the text
+        return Finding(False, f"{p.keyword.strip()!r} does not occur at all")
+    tokens = view.treebank_tokens
     if len(tokens) < 2:
         return Finding(False, f"found {len(tokens)} tokens; needs at least 2")
     # A final token counts as punctuation when it is a substring of string.punctuation, as in IFBench.

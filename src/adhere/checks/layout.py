@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..registry import Finding, NoParams, Params, check
 from ..text.view import TextView
@@ -22,6 +22,8 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
 class DepthParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min_depth": 3}]})
+
     min_depth: int = Field(ge=1, description="Nesting depth required.")
 
 
@@ -74,6 +76,16 @@ def nested_quotes(view: TextView, p: DepthParams) -> Finding:
 
 
 class OptionsParams(Params):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"options": "yes/no/maybe"},
+                {"options": "a), b), c), d)"},
+                {"options": "I know or I don't know"},
+            ]
+        }
+    )
+
     options: str = Field(
         description="The allowed answers as written in the prompt: 'yes/no/maybe', 'I know or I don't know', "
         "'a), b), c), d)'. Split on '/', else on 'or', else on ','."
@@ -134,6 +146,8 @@ def emoji_endings(view: TextView, p: NoParams) -> Finding:
     """With ASCII punctuation deleted, a sentence passes if one of its last two characters is an
     emoji, or, for all but the last sentence, if the next sentence starts with one (Punkt often
     puts a trailing emoji at the start of the next sentence)."""
+    if view.stripped and not any(_is_emoji(ch) for ch in set(view.text)):
+        return Finding(False, "the response has no emoji")  # so its first sentence cannot end with one
     sents = view.sentences
     for i, sent in enumerate(sents):
         text = strip_punct(sent).strip()
@@ -184,6 +198,7 @@ def indent_stairs(view: TextView, p: NoParams) -> Finding:
     return Finding(True, f"{len(lines)} lines form a staircase")
 
 
+_LOWER_WORD_RE = re.compile(r"(?<!\S)[a-z]+(?!\S)")
 _NOT_QUOTE_PUNCT = string.digits + PUNCT.replace('"', "")
 
 
@@ -206,6 +221,8 @@ def quote_then_explanation(view: TextView, p: NoParams) -> Finding:
 
 
 class MarkerParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"marker": "SEPARATOR"}, {"marker": ""}]})
+
     marker: str = Field(description="The list-item marker used instead of bullets.")
     min: int = Field(default=2, ge=0, description="Occurrences required.")
 
@@ -302,7 +319,13 @@ def prose_then_bullets(view: TextView, p: NoParams) -> Finding:
     description="Every word token starting with a letter is capitalised (one-letter words upper case).",
 )
 def title_case(view: TextView, p: NoParams) -> Finding:
-    """Tokens are nltk word tokens. Fails on 'word' and 'wORD'; mixed forms like 'iPhone' pass."""
+    """Tokens are nltk word tokens. Fails on 'word' and 'wORD'; mixed forms like 'iPhone' pass.
+
+    A whitespace-separated word of lower-case ASCII letters is (or splits into, for 'cannot')
+    failing tokens, so it decides before tokenising."""
+    lower_word = _LOWER_WORD_RE.search(view.text)
+    if lower_word is not None:
+        return Finding(False, f"{lower_word.group()!r} is not capitalised", {"word": lower_word.group()})
     for tok in treebank_of(view, view.text):
         if not tok or not tok[0].isalpha():
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..registry import Finding, NoParams, Params, check
 from ..text.view import TextView
@@ -49,6 +49,8 @@ def alliteration_grows(view: TextView, p: NoParams) -> Finding:
 
 
 class StepParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"step": 2}]})
+
     step: int = Field(description="Words each sentence adds to the previous one.")
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from functools import lru_cache
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..errors import MissingExtraError
 from ..registry import Finding, NoParams, Params, check
@@ -131,6 +132,8 @@ def prime_lengths(view: TextView, p: NoParams) -> Finding:
 
 
 class RepeatParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max": 2}]})
+
     max: int = Field(ge=0, description="Most times any word may occur.")
 
 
@@ -166,6 +169,13 @@ def no_shared_initials(view: TextView, p: NoParams) -> Finding:
     return Finding(True, "no adjacent words share a first letter")
 
 
+@lru_cache(maxsize=8192)
+def _syllable_parity(word: str) -> int:
+    import syllapy  # type: ignore[import-untyped]
+
+    return int(syllapy.count(word)) % 2
+
+
 @check(
     "words.syllable_parity_alternates",
     params=NoParams,
@@ -173,25 +183,26 @@ def no_shared_initials(view: TextView, p: NoParams) -> Finding:
     description="Words alternate between odd and even syllable counts (syllapy's counts).",
 )
 def syllable_parity_alternates(view: TextView, p: NoParams) -> Finding:
-    import syllapy  # type: ignore[import-untyped]
-
-    parities: list[int] = []
-    for word in _nopunct_lower_words(view):
+    words = _nopunct_lower_words(view)
+    prev = -1
+    for i, word in enumerate(words):
         try:
-            parities.append(syllapy.count(word) % 2)
+            parity = _syllable_parity(word)
         except RecursionError:
             return Finding(None, f"cannot count the syllables of a word with {word.count('-')} hyphens")
-    for i in range(len(parities) - 1):
-        if parities[i] == parities[i + 1]:
-            kind = "odd" if parities[i] else "even"
-            return Finding(False, f"words {i + 1} and {i + 2} both have an {kind} syllable count", {"word": i + 2})
-    return Finding(True, f"{len(parities)} words alternate syllable parity")
+        if parity == prev:
+            kind = "odd" if parity else "even"
+            return Finding(False, f"words {i} and {i + 1} both have an {kind} syllable count", {"word": i + 1})
+        prev = parity
+    return Finding(True, f"{len(words)} words alternate syllable parity")
 
 
 _JAPANESE_RE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 class NthParams(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"n": 3}]})
+
     n: int = Field(ge=1, description="Every n-th word must be Japanese.")
 
 
