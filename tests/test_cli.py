@@ -195,3 +195,13 @@ def test_eval_ifeval_matches_reference_verdicts(tmp_path: Path) -> None:
     assert summary["inst_strict"] == pytest.approx(sum(strict) / len(strict))
     assert summary["inst_loose"] == pytest.approx(sum(loose) / len(loose))
     assert f"{summary['prompt_strict']:.5f}" in proc.stdout
+
+
+def test_binary_responses_file_is_a_clear_error(tmp_path: Path) -> None:
+    binary = tmp_path / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100)
+    proc = adhere("eval", "demo", "--responses", str(binary), "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 2
+    no_traceback(proc)
+    assert f"{binary}: no usable responses (first problem: {binary}:1: malformed JSON" in proc.stderr
+    assert not (tmp_path / "run").exists()

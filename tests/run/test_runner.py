@@ -160,3 +160,28 @@ def test_manifest_generator_change_is_a_conflict() -> None:
     assert resume_conflicts(old, new) == ["the model or its sampling parameters changed since the run started"]
     bumped = {**old, "checks": {"x.y": "2"}}
     assert resume_conflicts(old, bumped) == ["check versions changed (x.y 1->2)"]
+
+
+def test_unusable_inputs_are_errors_not_empty_runs(tmp_path: Path, tiny_suite: str) -> None:
+    data, responses = make_inputs(tmp_path, n=4)
+    out = tmp_path / "run"
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(bytes(range(256)) * 40 + b"\n\x00\xff\n")
+    with pytest.raises(DatasetError, match=r"no usable responses \(first problem: .*garbage.jsonl:1: "):
+        run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=garbage))
+    other = write_jsonl(tmp_path / "other.jsonl", [{"key": "zz", "response": "x"}])
+    with pytest.raises(DatasetError, match="none of the 1 responses matches a prompt"):
+        run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=other))
+    with pytest.raises(DatasetError, match="no usable samples"):
+        run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, limit=0))
+    assert not out.exists()  # nothing is created for a run that cannot start
+
+
+def test_many_problems_are_capped_in_the_manifest(tmp_path: Path, tiny_suite: str) -> None:
+    data, responses = make_inputs(tmp_path, n=3)
+    with responses.open("ab") as f:
+        f.write(b"not json\n" * 1500)
+    got = run_eval(EvalRequest(tiny_suite, tmp_path / "run", data=str(data), responses=responses))
+    assert len(got.problems) == 1500 and got.rows == 3
+    manifest = orjson.loads((tmp_path / "run" / "manifest.json").read_bytes())
+    assert len(manifest["problems"]) == 1000 and manifest["problems_total"] == 1500

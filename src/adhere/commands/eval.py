@@ -83,7 +83,7 @@ def render_outcome(console: Console, outcome: EvalOutcome) -> None:
         for p in outcome.problems[:MAX_PROBLEMS_SHOWN]:
             console.print(f"  - {p}", markup=False, highlight=False)
         if len(outcome.problems) > MAX_PROBLEMS_SHOWN:
-            console.print(f"  ... and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more (all in manifest.json)")
+            console.print(f"  ... and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more (listed in manifest.json)")
     done = f"{outcome.scored:,} scored" + (f", {outcome.skipped:,} already done" if outcome.skipped else "")
     console.print(
         f"{outcome.rows:,} rows ({done}) in {outcome.seconds:.2f} s -> {outcome.out}/"
@@ -105,9 +105,7 @@ def eval_suite(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", "-o", help="Run directory. Default: $ADHERE_RUNS_DIR (./adhere-runs) / SUITE-TIMESTAMP."
-        ),
+        typer.Option("--out", "-o", help="Run directory. Default: $ADHERE_RUNS_DIR (./adhere-runs) / SUITE-TIMESTAMP."),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out: score only what is missing.")

@@ -71,11 +71,12 @@ def _parse_line(raw: bytes, where: str, notes: list[str]) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
+    repaired_utf8 = False
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("utf-8", errors="replace")
-        notes.append(f"{where}: invalid UTF-8 bytes replaced with U+FFFD")
+        repaired_utf8 = True
     try:
         value = json.loads(text)
     except ValueError as exc:  # json.JSONDecodeError
@@ -84,6 +85,8 @@ def _parse_line(raw: bytes, where: str, notes: list[str]) -> Any:
         raise ValueError(f"malformed JSON ({msg}{f' at column {col}' if col else ''})") from None
     except RecursionError:
         raise ValueError("malformed JSON (nested too deeply)") from None
+    if repaired_utf8:  # noted only for lines that were usable after all
+        notes.append(f"{where}: invalid UTF-8 bytes replaced with U+FFFD")
     value, changed = _replace_surrogates(value)
     if changed:
         notes.append(f"{where}: lone surrogate escapes replaced with U+FFFD")

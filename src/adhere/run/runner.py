@@ -39,6 +39,7 @@ __all__ = ["RUN_FILES", "EvalOutcome", "EvalRequest", "RunDirError", "pair_ident
 RUN_FILES = ("manifest.json", "results.jsonl", "summary.json")
 _KEY_FIELDS = ("key", "task_id", "id")
 MIN_BATCH, MAX_BATCH = 1, 1024
+MAX_STORED_PROBLEMS = 1000  # in manifest.json; a binary file passed as responses has one per line
 
 
 class RunDirError(AdhereError, ValueError):
@@ -110,19 +111,24 @@ def row_identity(row: Mapping[str, Any], suite: Suite | None = None) -> tuple[by
 # -- steps ----------------------------------------------------------------------------------------
 
 
-def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
-    """Create ``out``, refusing to mix a new run into an old one unless asked."""
+def check_out_dir(out: Path, *, resume: bool, force: bool) -> None:
+    """Refuse to mix a new run into an old one unless asked (no side effects)."""
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} exists and is not a directory")
     existing = [name for name in RUN_FILES if (out / name).exists()]
-    if existing and not resume:
-        if not force:
-            raise RunDirError(
-                f"{out} already holds a run ({', '.join(existing)}); "
-                "pass --resume to continue it, --force to start it over, or choose another --out"
-            )
-        for name in existing:
-            (out / name).unlink()
+    if existing and not resume and not force:
+        raise RunDirError(
+            f"{out} already holds a run ({', '.join(existing)}); "
+            "pass --resume to continue it, --force to start it over, or choose another --out"
+        )
+
+
+def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
+    """Create ``out`` (after :func:`check_out_dir`); ``force`` removes an earlier run's files."""
+    check_out_dir(out, resume=resume, force=force)
+    if force and not resume:
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -253,13 +259,26 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
         raise DatasetError(f"responses file not found: {responses_path}")
     if request.limit is not None and request.limit < 0:
         raise DatasetError(f"--limit must be at least 0, got {request.limit}")
-    prepare_out_dir(request.out, resume=request.resume, force=request.force)
+    check_out_dir(request.out, resume=request.resume, force=request.force)
 
     samples, problems = load_samples(suite, request.data, request.limit)
+    if not samples:
+        first = f" (first problem: {problems[0]})" if problems else ""
+        raise DatasetError(f"no usable samples in the data of suite {suite.name!r}{first}", request.data or "")
     responses, response_problems = read_responses(suite, responses_path)
     problems.extend(response_problems)
+    if not responses:
+        first = f" (first problem: {response_problems[0]})" if response_problems else ""
+        raise DatasetError(f"no usable responses{first}", str(responses_path))
     pairs, pair_problems = suite.pair(samples, responses)
     problems.extend(pair_problems)
+    if all(p.response is None for p in pairs):
+        raise DatasetError(
+            f"none of the {len(responses)} responses matches a prompt of suite {suite.name!r} by key or prompt text; "
+            "is this the right responses file (and --data)?",
+            str(responses_path),
+        )
+    prepare_out_dir(request.out, resume=request.resume, force=request.force)
 
     manifest = build_manifest(
         suite=suite.name,
@@ -301,7 +320,8 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
     write_json_atomic(request.out / "summary.json", summary, durable=False)
     manifest["finished"] = utc_now()
     manifest["rows"] = len(rows)
-    manifest["problems"] = problems
+    manifest["problems"] = problems[:MAX_STORED_PROBLEMS]
+    manifest["problems_total"] = len(problems)
     write_json_atomic(request.out / "manifest.json", manifest, durable=False)
     return EvalOutcome(
         out=request.out,
