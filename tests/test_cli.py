@@ -138,7 +138,7 @@ def test_unknown_suite_suggests_a_name(tmp_path: Path) -> None:
         (["--data", "missing.jsonl", "--responses", "{demo}"], "missing.jsonl: cannot read the dataset"),
         (["--resume"], "--resume needs --out"),
         (["--out", "run", "--resume", "--force"], "--resume and --force contradict"),
-        (["--limit", "-1"], "Invalid value for '--limit'"),
+        (["--limit", "0"], "Invalid value for '--limit'"),
     ],
 )
 def test_user_errors_exit_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
@@ -153,14 +153,19 @@ def test_existing_run_needs_resume_or_force(tmp_path: Path) -> None:
     assert adhere("eval", "demo", "--out", str(out), "--limit", "5", cwd=tmp_path).returncode == 0
     proc = adhere("eval", "demo", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2 and "already holds a run" in proc.stderr
-    # the limit is part of the data: resuming with more samples is refused, a fresh start is not
+    n = len(read_jsonl(DEMO_FILE))
     proc = adhere("eval", "demo", "--out", str(out), "--resume", cwd=tmp_path)
+    assert proc.returncode == 0 and f"{n} rows ({n - 5} scored, 5 already done)" in proc.stdout
+    proc = adhere("eval", "demo", "--out", str(out), "--resume", cwd=tmp_path)
+    assert proc.returncode == 0 and f"{n} rows (0 scored, {n} already done)" in proc.stdout
+    # a changed input is refused on resume; --force starts over
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(b"\n".join(DEMO_FILE.read_bytes().splitlines()[:-1]) + b"\n")
+    proc = adhere("eval", "demo", "--data", str(other), "--out", str(out), "--resume", cwd=tmp_path)
     assert proc.returncode == 2 and "the data (prompts or their specs) changed" in proc.stderr
-    proc = adhere("eval", "demo", "--out", str(out), "--limit", "5", "--resume", cwd=tmp_path)
-    assert proc.returncode == 0 and "5 rows (0 scored, 5 already done)" in proc.stdout
-    proc = adhere("eval", "demo", "--out", str(out), "--force", cwd=tmp_path)
+    proc = adhere("eval", "demo", "--data", str(other), "--out", str(out), "--force", cwd=tmp_path)
     assert proc.returncode == 0
-    assert len(read_jsonl(out / "results.jsonl")) == len(read_jsonl(DEMO_FILE))
+    assert len(read_jsonl(out / "results.jsonl")) == n - 1
 
 
 @pytest.mark.skipif(not IFEVAL.exists(), reason="the shared IFEval reference data is not present")

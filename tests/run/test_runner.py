@@ -130,10 +130,13 @@ def test_limit_then_resume_without_limit(tmp_path: Path, tiny_suite: str) -> Non
     data, responses = make_inputs(tmp_path, n=12)
     out = tmp_path / "run"
     first = run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, limit=5))
-    assert first.rows == 5
-    # the manifest records the samples it ran on; more samples is different data
-    with pytest.raises(RunDirError, match="data"):
-        run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, resume=True))
+    assert first.rows == 5 and first.problems == []  # responses to later samples are not "unmatched"
+    rest = run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, resume=True))
+    assert (rest.skipped, rest.scored, rest.rows) == (5, 7, 12)
+    full = run_eval(EvalRequest(tiny_suite, tmp_path / "full", data=str(data), responses=responses))
+    assert sorted_rows(out) == sorted_rows(full.out)
+    with pytest.raises(DatasetError, match="--limit must be at least 1"):
+        run_eval(EvalRequest(tiny_suite, tmp_path / "x", data=str(data), responses=responses, limit=0))
 
 
 def test_unknown_suite_suggests(tmp_path: Path, tiny_suite: str) -> None:
@@ -172,8 +175,10 @@ def test_unusable_inputs_are_errors_not_empty_runs(tmp_path: Path, tiny_suite: s
     other = write_jsonl(tmp_path / "other.jsonl", [{"key": "zz", "response": "x"}])
     with pytest.raises(DatasetError, match="none of the 1 responses matches a prompt"):
         run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=other))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
     with pytest.raises(DatasetError, match="no usable samples"):
-        run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, limit=0))
+        run_eval(EvalRequest(tiny_suite, out, data=str(empty), responses=responses))
     assert not out.exists()  # nothing is created for a run that cannot start
 
 

@@ -111,7 +111,9 @@ def eval_suite(
         bool, typer.Option("--resume", help="Continue the run in --out: score only what is missing.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Start over if --out already holds a run.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Score only the first N samples.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Score only the first N samples (resume later without it).")
+    ] = None,
     batch_size: Annotated[
         int | None,
         typer.Option(

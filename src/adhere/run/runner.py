@@ -141,24 +141,60 @@ def default_responses(suite: Suite, data: str | None) -> Path | None:
     return fn(data) if fn is not None else None
 
 
-def load_samples(suite: Suite, data: str | None, limit: int | None) -> tuple[list[Sample], list[str]]:
-    """The suite's samples (the first ``limit`` of them when given) and the dataset's problems.
+def load_samples(suite: Suite, data: str | None) -> tuple[list[Sample], list[str]]:
+    """All the suite's samples and the dataset's problems.
 
     A suite reports dataset rows it skipped through an optional ``problems`` attribute
     (a list of errors or sentences, as :class:`~adhere.suites.text.TextSuite` keeps).
+
+    Raises:
+        DatasetError: no usable sample, or two samples with the same key.
     """
     samples = suite.load(data)
     problems = [str(p) for p in getattr(suite, "problems", None) or ()]
-    if limit is not None:
-        samples = samples[:limit]
+    source = data or suite.name
+    if not samples:
+        first = f" (first problem: {problems[0]})" if problems else ""
+        raise DatasetError(f"no usable samples in the data of suite {suite.name!r}{first}", source)
     keys = Counter(_key_bytes(s.key) for s in samples)
     dupes = [k.decode() for k, n in keys.items() if n > 1]
     if dupes:
         raise DatasetError(
-            f"sample keys must be unique; repeated: {', '.join(dupes[:5])}{' ...' if len(dupes) > 5 else ''}",
-            str(data) if data else suite.name,
+            f"sample keys must be unique; repeated: {', '.join(dupes[:5])}{' ...' if len(dupes) > 5 else ''}", source
         )
     return samples, problems
+
+
+def pair_responses(
+    suite: Suite, samples: Sequence[Sample], responses_path: Path, limit: int | None = None
+) -> tuple[list[Pair], list[str]]:
+    """Read the responses file and pair it with the first ``limit`` samples (all by default).
+
+    Responses that belong to samples beyond the limit are set aside silently (they are
+    not "unmatched"), so ``--limit`` never floods the problem list.
+
+    Raises:
+        DatasetError: no usable response in the file, or none matches any sample.
+    """
+    responses, problems = read_responses(suite, responses_path)
+    if not responses:
+        first = f" (first problem: {problems[0]})" if problems else ""
+        raise DatasetError(f"no usable responses{first}", str(responses_path))
+    chosen = list(samples if limit is None else samples[:limit])
+    if len(chosen) < len(samples):
+        all_pairs, _ = suite.pair(samples, responses)
+        kept = {id(s) for s in chosen}
+        beyond = {id(p.response) for p in all_pairs if p.response is not None and id(p.sample) not in kept}
+        responses = [r for r in responses if id(r) not in beyond]
+    pairs, pair_problems = suite.pair(chosen, responses)
+    problems.extend(pair_problems)
+    if pairs and all(p.response is None for p in pairs):
+        raise DatasetError(
+            f"none of the {len(responses)} responses matches a prompt of suite {suite.name!r} by key or prompt text; "
+            "is this the right responses file (and --data)?",
+            str(responses_path),
+        )
+    return pairs, problems
 
 
 def open_manifest(out: Path, new: dict[str, Any], *, resume: bool) -> dict[str, Any]:
@@ -257,27 +293,13 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
         raise DatasetError(f"suite {suite.name!r} needs responses to score: pass --responses FILE.jsonl")
     if not responses_path.is_file():
         raise DatasetError(f"responses file not found: {responses_path}")
-    if request.limit is not None and request.limit < 0:
-        raise DatasetError(f"--limit must be at least 0, got {request.limit}")
+    if request.limit is not None and request.limit < 1:
+        raise DatasetError(f"--limit must be at least 1, got {request.limit}")
     check_out_dir(request.out, resume=request.resume, force=request.force)
 
-    samples, problems = load_samples(suite, request.data, request.limit)
-    if not samples:
-        first = f" (first problem: {problems[0]})" if problems else ""
-        raise DatasetError(f"no usable samples in the data of suite {suite.name!r}{first}", request.data or "")
-    responses, response_problems = read_responses(suite, responses_path)
-    problems.extend(response_problems)
-    if not responses:
-        first = f" (first problem: {response_problems[0]})" if response_problems else ""
-        raise DatasetError(f"no usable responses{first}", str(responses_path))
-    pairs, pair_problems = suite.pair(samples, responses)
+    samples, problems = load_samples(suite, request.data)
+    pairs, pair_problems = pair_responses(suite, samples, responses_path, request.limit)
     problems.extend(pair_problems)
-    if all(p.response is None for p in pairs):
-        raise DatasetError(
-            f"none of the {len(responses)} responses matches a prompt of suite {suite.name!r} by key or prompt text; "
-            "is this the right responses file (and --data)?",
-            str(responses_path),
-        )
     prepare_out_dir(request.out, resume=request.resume, force=request.force)
 
     manifest = build_manifest(
