@@ -190,3 +190,23 @@ def test_many_problems_are_capped_in_the_manifest(tmp_path: Path, tiny_suite: st
     assert len(got.problems) == 1500 and got.rows == 3
     manifest = orjson.loads((tmp_path / "run" / "manifest.json").read_bytes())
     assert len(manifest["problems"]) == 1000 and manifest["problems_total"] == 1500
+
+
+def test_a_run_directory_is_locked_while_in_use(tmp_path: Path, tiny_suite: str) -> None:
+    import fcntl
+    import os
+
+    data, responses = make_inputs(tmp_path, n=3)
+    out = tmp_path / "run"
+    run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses))
+    fd = os.open(out / ".lock", os.O_RDWR)  # as another process writing this run would hold it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunDirError, match="another adhere process is writing the run"):
+            run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, resume=True))
+        with pytest.raises(RunDirError, match="another adhere process"):
+            run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, force=True))
+        assert (out / "results.jsonl").exists()  # --force did not delete a run in use
+    finally:
+        os.close(fd)
+    assert run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, resume=True)).skipped == 3

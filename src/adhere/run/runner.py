@@ -18,9 +18,11 @@ an earlier process are skipped exactly once each, whatever order they are in.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,13 +125,33 @@ def check_out_dir(out: Path, *, resume: bool, force: bool) -> None:
         )
 
 
-def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
-    """Create ``out`` (after :func:`check_out_dir`); ``force`` removes an earlier run's files."""
-    check_out_dir(out, resume=resume, force=force)
-    if force and not resume:
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+def clear_run(out: Path) -> None:
+    """Remove an earlier run's files (``--force``); call with the run lock held."""
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run directory: two processes never write one run.
+
+    The lock is a ``flock`` on ``out/.lock``; the kernel drops it when the holder exits,
+    even on ``kill -9``, so a crashed run never blocks its own ``--resume``.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locking
+        yield
+        return
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirError(f"another adhere process is writing the run in {out}; wait for it or stop it") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def default_responses(suite: Suite, data: str | None) -> Path | None:
@@ -224,10 +246,12 @@ def _check_rows(suite: Suite, batch: Sequence[Pair], rows: list[dict[str, Any]])
             raise AdhereError(f"suite {suite.name!r} wrote a row without a 'verdict' (key {pair.sample.key!r})")
         if "sample" not in row:
             row["sample"] = pair.response.sample_index if pair.response is not None else 0
-        if row_identity(row, suite) != pair_identity(pair):
+        got, want = row_identity(row, suite), pair_identity(pair)
+        if got != want:
+            shown = "no key" if got is None else f"key {got[0].decode()}, sample {got[1]}"
             raise AdhereError(
-                f"suite {suite.name!r} wrote a row that does not carry its sample's key {pair.sample.key!r}; "
-                "runs of this suite could not be resumed"
+                f"suite {suite.name!r} wrote a row with {shown} for key {want[0].decode()}, sample {want[1]}; "
+                "rows must carry their sample's key and sample index, or runs could not be resumed"
             )
 
 
@@ -300,8 +324,24 @@ def run_eval(request: EvalRequest, progress: ProgressSink | None = None) -> Eval
     samples, problems = load_samples(suite, request.data)
     pairs, pair_problems = pair_responses(suite, samples, responses_path, request.limit)
     problems.extend(pair_problems)
-    prepare_out_dir(request.out, resume=request.resume, force=request.force)
+    request.out.mkdir(parents=True, exist_ok=True)
+    with run_lock(request.out):
+        check_out_dir(request.out, resume=request.resume, force=request.force)  # again, now that we hold it
+        if request.force and not request.resume:
+            clear_run(request.out)
+        return _run_locked(request, suite, samples, pairs, problems, responses_path, progress, t0)
 
+
+def _run_locked(
+    request: EvalRequest,
+    suite: Suite,
+    samples: list[Sample],
+    pairs: list[Pair],
+    problems: list[str],
+    responses_path: Path,
+    progress: ProgressSink | None,
+    t0: float,
+) -> EvalOutcome:
     manifest = build_manifest(
         suite=suite.name,
         data=request.data,
