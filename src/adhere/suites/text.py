@@ -29,12 +29,9 @@ built-in suites rely on exactly the methods below.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from ..errors import DatasetError, SpecError
 from ..spec import Spec
@@ -42,47 +39,12 @@ from ..text.view import TextView
 from ..verdict import Verdict
 from .base import Pair, ResponseRow, Sample
 
-__all__ = ["KEY_FIELDS", "RESPONSE_FIELDS", "TextSuite", "read_jsonl"]
+__all__ = ["KEY_FIELDS", "RESPONSE_FIELDS", "TextSuite"]
 
 #: Where a responses row may carry its text, in order of preference.
 RESPONSE_FIELDS: tuple[str, ...] = ("response", "completion", "output", "text")
 #: Where a row may carry the key of its prompt, in order of preference.
 KEY_FIELDS: tuple[str, ...] = ("key", "id")
-
-
-def read_jsonl(path: str | Path) -> tuple[list[tuple[int, Any]], list[DatasetError]]:
-    """Every parsed line of a JSONL file with its 1-based line number, and the bad lines.
-
-    Blank lines are skipped; a line that is not valid JSON (or not UTF-8) becomes a
-    :class:`DatasetError` naming the file and line, and reading goes on.
-
-    Raises:
-        DatasetError: the file cannot be read at all.
-    """
-    source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"cannot read the file: {exc.strerror or exc}", source) from None
-    rows: list[tuple[int, Any]] = []
-    bad: list[DatasetError] = []
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            rows.append((number, orjson.loads(line)))
-            continue
-        except orjson.JSONDecodeError:
-            pass
-        try:  # the standard library also takes NaN and integers beyond 64 bits
-            rows.append((number, json.loads(line.decode("utf-8"))))
-        except UnicodeDecodeError:
-            bad.append(DatasetError("the line is not valid UTF-8", source, number))
-        except (ValueError, RecursionError) as exc:
-            bad.append(DatasetError(f"not valid JSON: {exc}", source, number))
-    return rows, bad
 
 
 def _opaque_key(value: Any, field: str, source: str, line: int | None) -> Any:
@@ -133,8 +95,7 @@ class TextSuite:
             rows: Iterable[tuple[int, Any]] = self.default_rows()
         else:
             source = str(data)
-            rows, bad = read_jsonl(data)
-            self.problems.extend(bad)
+            rows = self._read_rows(Path(data))
         samples: list[Sample] = []
         seen: dict[str, int] = {}
         for line, row in rows:
@@ -153,6 +114,20 @@ class TextSuite:
             seen[ident] = line
             samples.append(sample)
         return samples
+
+    def _read_rows(self, path: Path) -> list[tuple[int, Any]]:
+        from ..run.jsonl import read_objects  # the project's one robust JSONL reader
+
+        notes: list[str] = []
+        try:
+            rows = [(obj.line, obj.value) for obj in read_objects(path, notes)]
+        except OSError as exc:
+            raise DatasetError(f"cannot read the dataset: {exc.strerror or exc}", str(path)) from None
+        for note in notes:  # already "file:line: what happened"
+            where, _, message = note.partition(": ")
+            file, _, line = where.rpartition(":")
+            self.problems.append(DatasetError(message, file, int(line)) if line.isdigit() else DatasetError(note))
+        return rows
 
     def sample_from_row(self, row: Mapping[str, Any], source: str, line: int) -> Sample:
         """One sample from one dataset row; raise :class:`DatasetError` to skip the row.
@@ -274,14 +249,13 @@ class TextSuite:
             yield self.score_pair(pair)
 
     def base_row(self, pair: Pair) -> dict[str, Any]:
-        """The fields every text result row starts with: key, prompt, response (and sample index)."""
+        """The fields every text result row starts with: key, prompt, response (the runner adds
+        the ``sample`` index)."""
         row: dict[str, Any] = {
             "key": pair.sample.key,
             "prompt": pair.sample.prompt,
             "response": None if pair.response is None else pair.response.text,
         }
-        if pair.response is not None and pair.response.sample_index:
-            row["sample_index"] = pair.response.sample_index
         return row
 
     def score_pair(self, pair: Pair) -> dict[str, Any]:

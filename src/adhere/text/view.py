@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from . import language as _language
@@ -33,8 +33,14 @@ _IFEVAL_HIGHLIGHT_RE = re.compile(r"\*[^\n\*]*\*")
 _IFEVAL_DOUBLE_HIGHLIGHT_RE = re.compile(r"\*\*[^\n\*]*\*\*")
 # Paragraphs divided by the Markdown rule `***` (one optional whitespace either side).
 _IFEVAL_DIVIDER_RE = re.compile(r"\s?\*\*\*\s?")
-_IFEVAL_PLACEHOLDER_RE = re.compile(r"\[.*?\]")
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@lru_cache(maxsize=1)
+def _unicode_word_re() -> Any:
+    import regex  # type: ignore[import-untyped]  # nltk's regular-expression engine
+
+    return regex.compile(r"\w+", regex.UNICODE | regex.MULTILINE | regex.DOTALL)
 
 
 class TextView:
@@ -71,8 +77,17 @@ class TextView:
     # -- words and sentences ----------------------------------------------------------
     @cached_property
     def words(self) -> list[str]:
-        """Runs of word characters (``\\w+``): IFEval's word definition."""
-        return _WORD_RE.findall(self.text)
+        """Runs of word characters (``\\w+``): IFEval's word definition.
+
+        IFEval counts with ``nltk.tokenize.RegexpTokenizer(r"\\w+")``, which nltk 3.10
+        runs on the third-party ``regex`` engine. Its ``\\w`` differs from ``re``'s
+        outside ASCII (it includes combining marks such as Devanagari vowel signs, and
+        excludes digits like '²'), so non-ASCII text is split with ``regex``.
+        """
+        text = self.text
+        if text.isascii():
+            return _WORD_RE.findall(text)
+        return list(_unicode_word_re().findall(text))
 
     @cached_property
     def word_count(self) -> int:
@@ -142,10 +157,29 @@ class TextView:
 
     @cached_property
     def placeholder_count(self) -> int:
-        """Square-bracket placeholders such as ``[address]`` (shortest ``[...]`` on one line)."""
-        if "[" not in self.text:
-            return 0
-        return len(_IFEVAL_PLACEHOLDER_RE.findall(self.text))
+        """Square-bracket placeholders such as ``[address]``: IFEval's ``\\[.*?\\]`` matches.
+
+        Counted with ``str.find`` in linear time: the regex retries every ``[`` up to the
+        end of its line, which is quadratic on a long line of ``[`` without ``]``.
+        A ``[`` with no ``]`` after it on its line cannot match, nor can any later ``[``
+        on that line, so the scan moves on to the next line.
+        """
+        text = self.text
+        n = 0
+        i = text.find("[")
+        end = -1  # end of the line holding i
+        while i != -1:
+            if i > end:
+                end = text.find("\n", i)
+                if end == -1:
+                    end = len(text)
+            j = text.find("]", i + 1, end)
+            if j == -1:
+                i = text.find("[", end)
+            else:
+                n += 1
+                i = text.find("[", j + 1)
+        return n
 
     @cached_property
     def capital_word_count(self) -> int:

@@ -1,0 +1,64 @@
+"""TextView's IFEval units equal their definitions (the reference's regular expressions).
+
+The view computes some units without those regexes (for speed, or to stay linear on
+hostile input); these properties pin the equivalence on arbitrary text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adhere.text.view import TextView
+
+_TEXT = st.lists(st.sampled_from([*"[]*-\n \t ab\r", "***"]), max_size=60).map("".join)
+
+
+@settings(max_examples=400)
+@given(_TEXT)
+def test_placeholder_count_is_the_lazy_bracket_regex(text: str) -> None:
+    assert TextView(text).placeholder_count == len(re.findall(r"\[.*?\]", text))
+
+
+@settings(max_examples=400)
+@given(_TEXT)
+def test_bullets_and_highlights_follow_the_definitions(text: str) -> None:
+    view = TextView(text)
+    stars = re.findall(r"^\s*\*[^\*].*$", text, flags=re.MULTILINE)
+    dashes = re.findall(r"^\s*-.*$", text, flags=re.MULTILINE)
+    assert view.ifeval_bullet_count == len(stars) + len(dashes)
+    single = [h for h in re.findall(r"\*[^\n\*]*\*", text) if h.strip("*").strip()]
+    double = [h for h in re.findall(r"\*\*[^\n\*]*\*\*", text) if h.removeprefix("**").removesuffix("**").strip()]
+    assert view.ifeval_highlight_count == len(single) + len(double)
+
+
+@settings(max_examples=200)
+@given(_TEXT)
+def test_paragraph_pieces(text: str) -> None:
+    view = TextView(text)
+    assert view.divider_paragraphs == re.split(r"\s?\*\*\*\s?", text)
+    assert view.blank_line_paragraphs == re.split(r"\n\n", text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([*"AbC dE'.,\"-!?\nϒǅ", "CAN'T", "NASA"]), max_size=40).map("".join))
+def test_capital_word_count_and_its_bound(text: str) -> None:
+    view = TextView(text)
+    count = view.capital_word_count
+    assert count == sum(1 for t in view.treebank_tokens if t.isupper())
+    bound = view.ascii_upper_bound()
+    assert bound is None or count <= bound
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=80)
+    | st.lists(st.sampled_from([*"aé²_ ", "डिजिटल", "テスト", "x\u0301"]), max_size=20).map("".join)
+)
+def test_words_are_nltk_regexp_tokens(text: str) -> None:
+    """IFEval's count_words is nltk's RegexpTokenizer(r"\\w+") (on the `regex` engine since nltk 3.10)."""
+    from nltk.tokenize import RegexpTokenizer
+
+    assert TextView(text).words == RegexpTokenizer(r"\w+").tokenize(text)
