@@ -51,7 +51,7 @@ def test_eval_demo_end_to_end(tmp_path: Path) -> None:
     runs = list((tmp_path / "adhere-runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("demo-")
     out = runs[0]
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "manifest.json", "results.jsonl", "summary.json"]
 
     demo = read_jsonl(DEMO_FILE)
     rows = read_jsonl(out / "results.jsonl")
