@@ -100,8 +100,8 @@ class KeywordParams(Params):
     "keywords.second_and_penultimate",
     params=KeywordParams,
     tags=_TAGS,
-    description="`keyword` is both the second word token and the second-to-last one (a final punctuation "
-    "token is skipped).",
+    description="`keyword` is both the second word token and the second-to-last one (when the text ends "
+    "with a punctuation token, IFBench counts it as the last word: the keyword is then third from the end).",
 )
 def second_and_penultimate(view: TextView, p: KeywordParams) -> Finding:
     want = p.keyword.strip().lower()
