@@ -29,6 +29,7 @@ instructions for which lm-eval 0.4.13 draws a random letter are left out of the 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import statistics
@@ -92,9 +93,7 @@ def import_reference() -> Any:
     for entry in reversed(reference_path()):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    from lm_eval.tasks.ifeval import utils
-
-    return utils
+    return importlib.import_module("lm_eval.tasks.ifeval.utils")
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -60,8 +61,9 @@ def test_rows_with_non_json_types(tmp_path: Path) -> None:
 
     path = tmp_path / "results.jsonl"
     v = Verdict.of("x.y", True, "ok")
+    row: dict[Any, Any] = {"key": (1, 2), "verdict": v, "tags": {"b", "a"}, "path": Path("/p"), 3: "int key"}
     with JsonlStore(path) as store:
-        store.append([{"key": (1, 2), "verdict": v, "tags": {"b", "a"}, "path": Path("/p"), 3: "int key"}])
+        store.append([row])
     assert JsonlStore(path).read_rows() == [
         {"key": [1, 2], "verdict": v.to_dict(), "tags": ["a", "b"], "path": "/p", "3": "int key"}
     ]
