@@ -210,3 +210,16 @@ def test_binary_responses_file_is_a_clear_error(tmp_path: Path) -> None:
     no_traceback(proc)
     assert f"{binary}: no usable responses (first problem: {binary}:1: malformed JSON" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_default_hub_data_without_the_hf_extra_says_what_to_install(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("datasets") is not None:
+        pytest.skip("the hf extra is installed here; the hint is for machines without it")
+    responses = tmp_path / "r.jsonl"
+    responses.write_text('{"prompt": "p", "response": "r"}\n')
+    proc = adhere("eval", "ifeval", "--responses", str(responses), "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert proc.returncode == 2
+    no_traceback(proc)
+    assert "pip install 'adhere[hf]'" in proc.stderr
