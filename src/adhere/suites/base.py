@@ -7,6 +7,13 @@ with a ``"verdict"`` tree), and summarises rows into headline numbers. The runne
 
 Scoring is batch-first (``score`` takes many pairs) so code suites can fan jobs out
 to the sandbox pool while text suites simply loop.
+
+Resuming relies on each row naming its pair: the sample's key under ``key`` (or
+``task_id`` / ``id``) and the response's ``sample_index`` under ``sample`` (the runner
+adds ``sample`` when a row lacks it). Optional hooks the runner uses when present:
+``row_key(row)`` (where a row keeps its key, if elsewhere), ``problems`` (dataset rows
+``load`` skipped) and ``default_responses(data) -> Path | None`` (responses shipped with
+the data, as the demo suite's).
 """
 
 from __future__ import annotations
