@@ -1,0 +1,178 @@
+"""langdetect 1.0.9's model, read from the installed package and shaped for fast use.
+
+Our detector (``language.py``) reproduces langdetect's answers exactly, so it needs the
+very data langdetect uses: the 55 language profiles (n-gram counts) and the character
+classes of ``utils/messages.properties`` (the Vietnamese diacritic table and the CJK
+kanji classes). Both are read from the installed ``langdetect`` distribution, our
+pinned dependency; nothing is copied into this package.
+
+What langdetect keeps as a dict of 55-float lists we keep as
+
+* ``rows``: n-gram -> row number, and
+* ``probs``: a ``(n_grams, n_langs)`` float64 matrix, the same values langdetect
+  computes (``count / n_words[len - 1]``),
+
+with the languages in ``os.listdir`` order of the profile directory, as langdetect
+indexes them: that order fixes the order of every floating-point sum, so it must be
+the same order on each machine.
+
+The per-character normalisation (langdetect's ``NGram.normalize``) becomes one
+``str.translate`` table, written here from the Unicode block ranges that langdetect
+normalises.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+__all__ = ["LangdetectModel", "load_model"]
+
+N_GRAM = 3
+
+
+@dataclass(frozen=True)
+class LangdetectModel:
+    """Everything the detector reads; built once per process."""
+
+    langs: tuple[str, ...]
+    rows: dict[str, int]
+    probs: np.ndarray
+    char_table: dict[int, int]
+    vi_pattern: re.Pattern[str]
+    vi_map: dict[str, str]
+
+
+def package_dir() -> Path:
+    """The installed ``langdetect`` package directory (found without importing it)."""
+    spec = importlib.util.find_spec("langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("langdetect is not installed; it is a core dependency of adhere (langdetect==1.0.9)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def read_messages(path: Path) -> dict[str, str]:
+    """``messages.properties`` as langdetect reads it: ``key=value`` with ``\\uXXXX`` escapes."""
+    out: dict[str, str] = {}
+    with open(path, encoding="ascii") as fh:
+        for line in fh:
+            key, _, value = line.strip().partition("=")
+            out[key] = value.encode().decode("unicode_escape")
+    return out
+
+
+def _load_profiles(directory: Path) -> tuple[tuple[str, ...], dict[str, int], np.ndarray]:
+    # langdetect numbers the profiles in directory-listing order, skipping dot-files
+    # and non-files; the listing order is the order of every later sum.
+    profiles: list[tuple[str, dict[str, int], list[int]]] = []
+    for name in os.listdir(directory):
+        if name.startswith("."):
+            continue
+        path = directory / name
+        if not path.is_file():
+            continue
+        data = orjson.loads(path.read_bytes())
+        profiles.append((str(data["name"]), data["freq"], [int(n) for n in data["n_words"]]))
+    langs = tuple(name for name, _, _ in profiles)
+    if len(set(langs)) != len(langs):
+        raise ValueError("langdetect profiles name the same language twice")
+
+    rows: dict[str, int] = {}
+    for _, freq, _ in profiles:
+        for gram in freq:
+            if gram not in rows and 1 <= len(gram) <= N_GRAM:
+                rows[gram] = len(rows)
+    probs = np.zeros((len(rows), len(langs)), dtype=np.float64)
+    for index, (_, freq, n_words) in enumerate(profiles):
+        grams = [g for g in freq if 1 <= len(g) <= N_GRAM]
+        if not grams:
+            continue
+        at = np.fromiter((rows[g] for g in grams), dtype=np.intp, count=len(grams))
+        counts = np.fromiter((freq[g] for g in grams), dtype=np.float64, count=len(grams))
+        totals = np.array([n_words[len(g) - 1] for g in grams], dtype=np.float64)
+        probs[at, index] = counts / totals
+    return langs, rows, probs
+
+
+# Unicode blocks that langdetect's NGram.normalize rewrites (inclusive code point ranges).
+_LATIN1 = (0x0080, 0x00FF)
+_LATIN_EXT_B = (0x0180, 0x024F)
+_GENERAL_PUNCT = (0x2000, 0x206F)
+_ARABIC = (0x0600, 0x06FF)
+_LATIN_EXT_ADDITIONAL = (0x1E00, 0x1EFF)
+_HIRAGANA = (0x3040, 0x309F)
+_KATAKANA = (0x30A0, 0x30FF)
+_BOPOMOFO = ((0x3100, 0x312F), (0x31A0, 0x31BF))
+_CJK = (0x4E00, 0x9FFF)
+_HANGUL = (0xAC00, 0xD7AF)
+_SPACE = 0x20
+
+
+def build_char_table(messages: dict[str, str]) -> dict[int, int]:
+    """``str.translate`` table equal to langdetect's per-character ``NGram.normalize``."""
+    table: dict[int, int] = {}
+    for cp in range(0x80):
+        ch = chr(cp)
+        if ch < "A" or "Z" < ch < "a" or ch > "z":
+            table[cp] = _SPACE
+    for ch in messages["NGram.LATIN1_EXCLUDE"]:
+        if _LATIN1[0] <= ord(ch) <= _LATIN1[1]:
+            table[ord(ch)] = _SPACE
+    table[0x0219] = 0x015F  # Romanian s/t with comma below -> with cedilla
+    table[0x021B] = 0x0163
+    for cp in range(_GENERAL_PUNCT[0], _GENERAL_PUNCT[1] + 1):
+        table[cp] = _SPACE
+    table[0x06CC] = 0x064A  # Farsi yeh -> Arabic yeh
+    for cp in range(0x1EA0, _LATIN_EXT_ADDITIONAL[1] + 1):
+        table[cp] = 0x1EC3
+    for cp in range(_HIRAGANA[0], _HIRAGANA[1] + 1):
+        table[cp] = 0x3042
+    for cp in range(_KATAKANA[0], _KATAKANA[1] + 1):
+        table[cp] = 0x30A2
+    for lo, hi in _BOPOMOFO:
+        for cp in range(lo, hi + 1):
+            table[cp] = 0x3105
+    kanji_keys = [key for key in messages if key.startswith("NGram.KANJI_")]
+    for key in kanji_keys:  # file order: a later class would win, as in langdetect
+        chars = messages[key]
+        for ch in chars:
+            if _CJK[0] <= ord(ch) <= _CJK[1]:
+                table[ord(ch)] = ord(chars[0])
+    for cp in range(_HANGUL[0], _HANGUL[1] + 1):
+        table[cp] = 0xAC00
+    # Identity entries cost a lookup for nothing.
+    return {k: v for k, v in table.items() if k != v}
+
+
+def build_vietnamese(messages: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Vietnamese normalisation: letter + combining mark -> precomposed letter."""
+    letters = messages["TO_NORMALIZE_VI_CHARS"]
+    marks = messages["DMARK_CLASS"]
+    tables = [messages[f"NORMALIZED_VI_CHARS_{ord(mark):04X}"] for mark in marks]
+    mapping: dict[str, str] = {}
+    for m, mark in enumerate(marks):
+        for a, letter in enumerate(letters):  # first position wins, like str.find
+            mapping.setdefault(letter + mark, tables[m][a])
+    pattern = re.compile("([" + letters + "])([" + marks + "])")
+    return pattern, mapping
+
+
+def load_model() -> LangdetectModel:
+    base = package_dir()
+    messages = read_messages(base / "utils" / "messages.properties")
+    langs, rows, probs = _load_profiles(base / "profiles")
+    vi_pattern, vi_map = build_vietnamese(messages)
+    return LangdetectModel(
+        langs=langs,
+        rows=rows,
+        probs=probs,
+        char_table=build_char_table(messages),
+        vi_pattern=vi_pattern,
+        vi_map=vi_map,
+    )
