@@ -42,14 +42,17 @@ def test_paragraph_pieces(text: str) -> None:
     assert view.blank_line_paragraphs == re.split(r"\n\n", text)
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from([*"AbC dE'.,\"-!?\nϒǅ", "CAN'T", "NASA"]), max_size=40).map("".join))
+_CAPS = [*"AbC dE'.,\"-!?()\nϒǅ", "CAN'T", "NASA", " CANNOT ", " GONNA ", "'TIS", "D'YE", "MORE'N", " U.S. ", "--"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CAPS), max_size=40).map("".join))
 def test_capital_word_count_and_its_bound(text: str) -> None:
     view = TextView(text)
     count = view.capital_word_count
     assert count == sum(1 for t in view.treebank_tokens if t.isupper())
-    bound = view.ascii_upper_bound()
-    assert bound is None or count <= bound
+    bounds = view.capital_word_bounds
+    assert bounds is None or bounds[0] <= count <= bounds[1]
 
 
 @settings(max_examples=300, deadline=None)

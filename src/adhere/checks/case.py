@@ -64,12 +64,25 @@ class CapitalWordsParams(CountRange):
     description="Number of all-capital words (nltk word tokens) within [min, max].",
 )
 def capital_words(view: TextView, p: CapitalWordsParams) -> Finding:
-    bound = view.ascii_upper_bound()
-    if bound is not None and p.min is not None and bound < p.min:
-        reason = f"found at most {bound} all-capital words; needs {describe_range(p)}"
-        return Finding(False, reason, {"capital_words_max": bound})
-    if bound is not None and p.min is None and p.max is not None and bound <= p.max:
-        reason = f"found at most {bound} all-capital words; needs {describe_range(p)}"
-        return Finding(True, reason, {"capital_words_max": bound})
+    bounds = view.capital_word_bounds
+    if bounds is not None:
+        low, high = bounds
+        # Decide from the bounds when they settle it; otherwise tokenise.
+        if within(low, p) and within(high, p):
+            return Finding(
+                True, f"found {_span(low, high)} all-capital words; needs {describe_range(p)}", _ev(low, high)
+            )
+        if (p.min is not None and high < p.min) or (p.max is not None and low > p.max):
+            return Finding(
+                False, f"found {_span(low, high)} all-capital words; needs {describe_range(p)}", _ev(low, high)
+            )
     n = view.capital_word_count
     return Finding(within(n, p), count_reason(n, "all-capital words", p), {"capital_words": n})
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"between {low} and {high}"
+
+
+def _ev(low: int, high: int) -> dict[str, int]:
+    return {"capital_words_min": low, "capital_words_max": high}

@@ -209,7 +209,7 @@ IFEVAL_CHECKS: Mapping[str, str] = {ifeval_id: check_id for ifeval_id, (check_id
 
 
 def _unknown_id(instruction_id: Any, path: str) -> SpecError:
-    close = difflib.get_close_matches(str(instruction_id), _TABLE, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(str(instruction_id), _TABLE, n=2, cutoff=0.8)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return SpecError(f"unknown IFEval instruction id {instruction_id!r}{hint}", path)
 

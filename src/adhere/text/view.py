@@ -34,6 +34,7 @@ _IFEVAL_DOUBLE_HIGHLIGHT_RE = re.compile(r"\*\*[^\n\*]*\*\*")
 # Paragraphs divided by the Markdown rule `***` (one optional whitespace either side).
 _IFEVAL_DIVIDER_RE = re.compile(r"\s?\*\*\*\s?")
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CAPS_CHUNK_RE = re.compile(r"(?<!\S)[A-Z]+(?!\S)")
 
 
 @lru_cache(maxsize=1)
@@ -193,16 +194,22 @@ class TextView:
             return 0
         return sum(1 for token in self.treebank_tokens if token.isupper())
 
-    def ascii_upper_bound(self) -> int | None:
-        """An upper bound on :attr:`capital_word_count` without tokenising (ASCII text only).
+    @cached_property
+    def capital_word_bounds(self) -> tuple[int, int] | None:
+        """(low, high) bounds on :attr:`capital_word_count` without tokenising; ASCII text only.
 
-        Every all-capitals token holds at least one capital letter of the text and tokens
-        do not share letters, so the number of capital letters bounds the count.
+        Tokens never span whitespace, so every whitespace-separated chunk made only of
+        capital letters yields at least one all-capitals token (``CANNOT`` even yields
+        two): that is ``low``. Every all-capitals token holds a capital letter of its
+        own: their number is ``high``. When the bounds alone decide a check, the text
+        is never tokenised.
         """
         text = self.text
         if not text.isascii():
             return None
-        return sum(text.count(c) for c in _ASCII_UPPER)
+        high = sum(text.count(c) for c in _ASCII_UPPER)
+        low = len(_CAPS_CHUNK_RE.findall(text)) if high else 0
+        return low, high
 
     # -- language -------------------------------------------------------------------------
     @cached_property
