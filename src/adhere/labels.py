@@ -54,7 +54,9 @@ __all__ = [
 
 LabelKind = Literal["spec", "instructions", "tests", "invalid"]
 
-_TEST_KEYS = frozenset({"inputs", "outputs", "fn_name", "asserts", "setup"})
+_TEST_KEYS = frozenset({"inputs", "outputs", "fn_name", "asserts", "setup", "timeout"})
+DEFAULT_TEST_SECONDS = 4.0
+"""Wall-clock budget of one code test unless the label says ``"timeout"`` [ours]."""
 _ROW_KEYS = frozenset({"instruction_id_list", "kwargs", "mode", "prompt", "key"})
 
 
@@ -72,6 +74,7 @@ class CodeTests:
     fn_name: str | None = None
     asserts: tuple[str, ...] = ()
     setup: str = ""
+    timeout: float = DEFAULT_TEST_SECONDS
 
     @property
     def style(self) -> Literal["call", "stdio", "asserts"]:
@@ -91,6 +94,8 @@ class CodeTests:
                 d["fn_name"] = self.fn_name
         if self.setup:
             d["setup"] = self.setup
+        if self.timeout != DEFAULT_TEST_SECONDS:
+            d["timeout"] = self.timeout
         return d
 
 
@@ -285,13 +290,16 @@ def _tests(raw: Any, path: str) -> CodeTests:
     setup = raw.get("setup", "")
     if not isinstance(setup, str):
         raise SpecError(f"setup must be a string of code, got {type(setup).__name__}", f"{path}.setup")
+    timeout = raw.get("timeout", DEFAULT_TEST_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        raise SpecError(f"timeout must be a number of seconds in (0, 600], got {timeout!r}", f"{path}.timeout")
     if "asserts" in raw:
         if "inputs" in raw or "outputs" in raw or "fn_name" in raw:
             raise SpecError("give either 'asserts' or 'inputs'/'outputs'(/'fn_name'), not both", path)
         asserts = raw["asserts"]
         if not isinstance(asserts, list) or not asserts or not all(isinstance(a, str) and a.strip() for a in asserts):
             raise SpecError("asserts must be a non-empty list of code strings", f"{path}.asserts")
-        return CodeTests(asserts=tuple(asserts), setup=setup)
+        return CodeTests(asserts=tuple(asserts), setup=setup, timeout=float(timeout))
     inputs, outputs, fn_name = raw.get("inputs"), raw.get("outputs"), raw.get("fn_name")
     if not isinstance(inputs, list) or not inputs:
         raise SpecError(f"inputs must be a non-empty list, got {inputs!r:.80}", f"{path}.inputs")
@@ -306,7 +314,7 @@ def _tests(raw: Any, path: str) -> CodeTests:
         for i, (x, y) in enumerate(zip(inputs, outputs, strict=True)):
             if not isinstance(x, str) or not isinstance(y, str):
                 raise SpecError("stdin/stdout tests (no fn_name) need string inputs and outputs", f"{path}.inputs[{i}]")
-    return CodeTests(tuple(inputs), tuple(outputs), fn_name or None, setup=setup)
+    return CodeTests(tuple(inputs), tuple(outputs), fn_name or None, setup=setup, timeout=float(timeout))
 
 
 def label_spec(raw: Any, *, prompt: str = "", path: str = "label") -> dict[str, Any]:
@@ -347,7 +355,7 @@ def _fill(out: list[Verdict | None], where: list[int], verdicts: Sequence[Verdic
     return [v if v is not None else Verdict.of("label", None, "not judged") for v in out]
 
 
-def _code_jobs(items: Sequence[Item], where: list[int]) -> list[tuple[CodeTests, str]]:
+def _code_jobs(items: Sequence[Item], where: list[int]) -> list[CodeJob]:
     jobs = []
     for i in where:
         tests = items[i][0].tests
@@ -381,14 +389,133 @@ async def ajudge_labels(items: Sequence[Item], *, executor: Any = None) -> list[
 
 # -- code tests through the sandbox ---------------------------------------------------------------
 
+CodeJob = tuple[CodeTests, str]
+"""(tests, response)."""
 
-def _unavailable(jobs: Sequence[tuple[CodeTests, str]], why: str) -> list[Verdict]:
+
+def _unavailable(jobs: Sequence[CodeJob], why: str) -> list[Verdict]:
     return [Verdict.of("code.tests", None, f"sandbox unavailable: {why}", {"tests": len(tests)}) for tests, _ in jobs]
 
 
-def _run_code_tests(jobs: Sequence[tuple[CodeTests, str]], executor: Any) -> list[Verdict]:
-    return _unavailable(jobs, "adhere.sandbox is not part of this build")
+def _listify(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_listify(v) for v in value]
+    return value
 
 
-async def _arun_code_tests(jobs: Sequence[tuple[CodeTests, str]], executor: Any) -> list[Verdict]:
-    return _unavailable(jobs, "adhere.sandbox is not part of this build")
+def apps_equal(got: Any, expected: Any) -> bool:
+    """Call-test equality as in APPS/TACO/PRIME datasets (verl's ``prime_code``): tuples read as
+    lists, and an expected value wrapped in a one-element list also matches its element."""
+    got, expected = _listify(got), _listify(expected)
+    if got == expected:
+        return True
+    return isinstance(expected, list) and len(expected) >= 1 and got == expected[0]
+
+
+def _syntax_error(program: str) -> str | None:
+    """Why the program does not compile, judged here without running it (ACECode's compile error)."""
+    try:
+        compile(program, "<response>", "exec")
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _compile_failure(tests: CodeTests, reason: str) -> Verdict:
+    kids = tuple(
+        Verdict.of(f"code.tests[{i}]", False, "not run: the program does not compile", {"status": "syntax_error"})
+        for i in range(len(tests))
+    )
+    evidence = {"status": "syntax_error", "passed": 0, "total": len(tests)}
+    return Verdict.of("code.tests", False, reason, evidence, children=kids)
+
+
+def _job(tests: CodeTests, program: str, sandbox: Any) -> Any:
+    n = len(tests)
+    limits = sandbox.Limits(wall_seconds=min(600.0, 2.0 + tests.timeout * n), test_seconds=tests.timeout)
+    if tests.style == "asserts":
+        asserts = [sandbox.Assert(a, label=f"assert[{i}]") for i, a in enumerate(tests.asserts)]
+        return sandbox.Job(program, asserts, setup=tests.setup, limits=limits, stop_on_failure=False)
+    if tests.style == "stdio":
+        cases = [sandbox.Stdio(x, y, compare="whitespace") for x, y in zip(tests.inputs, tests.outputs, strict=True)]
+        return sandbox.Job(program, cases, limits=limits, stop_on_failure=False)
+    calls = [
+        sandbox.Call(tuple(x) if isinstance(x, list) else (x,), y, compare=apps_equal)
+        for x, y in zip(tests.inputs, tests.outputs, strict=True)
+    ]
+    return sandbox.Job(
+        program, calls, entry_point=tests.fn_name, setup=tests.setup, limits=limits, stop_on_failure=False
+    )
+
+
+def _prepare(jobs: Sequence[CodeJob]) -> tuple[Any, list[Verdict | None], list[int], list[Any]]:
+    """Jobs for the sandbox; programs that do not compile are judged here and never sent."""
+    import importlib
+
+    from .text.transforms import last_code_block
+
+    sandbox = importlib.import_module("adhere.sandbox")
+    out: list[Verdict | None] = [None] * len(jobs)
+    send: list[int] = []
+    built: list[Any] = []
+    for i, (tests, response) in enumerate(jobs):
+        program = last_code_block(response)
+        why = _syntax_error(program)
+        if why is not None:
+            out[i] = _compile_failure(tests, why)
+            continue
+        send.append(i)
+        built.append(_job(tests, program, sandbox))
+    return sandbox, out, send, built
+
+
+def _verdicts(
+    jobs: Sequence[CodeJob], out: list[Verdict | None], send: list[int], results: Sequence[Any]
+) -> list[Verdict]:
+    for i, result in zip(send, results, strict=True):
+        durations = [t.duration for t in result.tests if t.duration is not None]
+        time_s = sum(durations) if durations else result.duration
+        v = result.verdict("code.tests", {"time_s": round(time_s, 6)})
+        out[i] = _every_test(v, len(jobs[i][0]))
+    return [v if v is not None else Verdict.of("code.tests", None, "not judged") for v in out]
+
+
+def _every_test(v: Verdict, n: int) -> Verdict:
+    """One child per test, always: tests a crash or timeout kept from running count as failed
+    (so group rewards compare rollouts test by test)."""
+    if v.unscorable or len(v.children) >= n:
+        return v
+    status = str(v.evidence.get("status", "not_run"))
+    missing = tuple(
+        Verdict.of(f"code.tests[{i}]", False, f"not run: the program stopped ({status})", {"status": status})
+        for i in range(len(v.children), n)
+    )
+    return Verdict(v.check, v.outcome, v.score, v.reason, v.evidence, v.children + missing, v.version)
+
+
+def _run_code_tests(jobs: Sequence[CodeJob], executor: Any) -> list[Verdict]:
+    try:
+        sandbox, out, send, built = _prepare(jobs)
+        if not built:
+            return _verdicts(jobs, out, [], [])
+        results = (executor or sandbox.default_executor()).run(built)
+    except ImportError as exc:
+        return _unavailable(jobs, f"cannot import adhere.sandbox ({exc})")
+    except Exception as exc:  # our machinery broke: unscorable with the reason, never a crashed batch
+        return _unavailable(jobs, f"{type(exc).__name__}: {exc}")
+    return _verdicts(jobs, out, send, results)
+
+
+async def _arun_code_tests(jobs: Sequence[CodeJob], executor: Any) -> list[Verdict]:
+    try:
+        sandbox, out, send, built = _prepare(jobs)
+        if not built:
+            return _verdicts(jobs, out, [], [])
+        results = await (executor or sandbox.default_executor()).run_async(built)
+    except ImportError as exc:
+        return _unavailable(jobs, f"cannot import adhere.sandbox ({exc})")
+    except Exception as exc:  # our machinery broke: unscorable with the reason, never a crashed batch
+        return _unavailable(jobs, f"{type(exc).__name__}: {exc}")
+    return _verdicts(jobs, out, send, results)

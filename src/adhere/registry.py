@@ -24,6 +24,7 @@ import difflib
 import importlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -116,6 +117,8 @@ class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, CheckInfo] = {}
         self._loaded = False
+        self._loading = False
+        self._lock = threading.RLock()
 
     def register(self, info: CheckInfo) -> None:
         if not _ID_RE.match(info.id):
@@ -126,15 +129,24 @@ class CheckRegistry:
         self._checks[info.id] = info
 
     def _ensure_loaded(self) -> None:
+        # Threads (async reward functions, trainers' worker threads) may ask at once: the
+        # others wait until every check is registered; re-entry while loading returns.
         if self._loaded:
             return
-        self._loaded = True
-        importlib.import_module("adhere.checks")
-        if os.environ.get("ADHERE_NO_PLUGINS", "") not in ("1", "true", "yes"):
-            from importlib.metadata import entry_points
+        with self._lock:
+            if self._loaded or self._loading:
+                return
+            self._loading = True
+            try:
+                importlib.import_module("adhere.checks")
+                if os.environ.get("ADHERE_NO_PLUGINS", "") not in ("1", "true", "yes"):
+                    from importlib.metadata import entry_points
 
-            for ep in entry_points(group="adhere.checks"):
-                ep.load()
+                    for ep in entry_points(group="adhere.checks"):
+                        ep.load()
+                self._loaded = True
+            finally:
+                self._loading = False
 
     def get(self, check_id: str, path: str = "") -> CheckInfo:
         self._ensure_loaded()

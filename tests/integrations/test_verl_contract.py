@@ -91,8 +91,7 @@ def test_naive_and_dapo_managers(path: str) -> None:
     assert extra["acc"][:3] == [1.0, 0.0, 1.0]
     assert rewards[4] == -0.5 and extra["unscorable"][4] == 1.0  # malformed label: the fallback, flagged
     assert "must be JSON" in extra["reason"][4]
-    code_unscorable = extra["unscorable"][3] == 1.0
-    assert rewards[3] == (-0.5 if code_unscorable else 1.0)  # no sandbox in this build: flagged, not failed
+    assert rewards[3] == 1.0 and extra["unscorable"][3] == 0.0  # code tests run in the sandbox
     assert all(isinstance(v, float) for k in ("score", "acc", "unscorable") for v in extra[k])
 
 

@@ -87,15 +87,6 @@ def test_label_spec_for_servers() -> None:
         label_spec({"tests": {"asserts": ["assert True"]}})
 
 
-def test_code_labels_without_a_sandbox_are_unscorable_not_failed() -> None:
-    label = parse_label({"tests": {"inputs": [[1]], "outputs": [2], "fn_name": "f"}})
-    [scored] = score_items([RewardItem(label, "def f(x):\n    return x + 1\n")], parse_reward("binary"))
-    if scored.verdict.reason.startswith("sandbox unavailable"):
-        assert scored.reward is None and scored.unscorable
-    else:  # a sandbox is present: the program is right
-        assert scored.reward == 1.0
-
-
 BAD: list[tuple[Any, str, str]] = [
     ("not json", "label", "must be JSON"),
     ([1, 2], "label", "JSON object"),
@@ -190,3 +181,22 @@ def test_ifbench_labels_match_the_reference_on_every_row() -> None:
                 compared += 1
                 assert got.passed == want, f"key {row['key']} {instruction_id} ({mode})"
     assert compared > 600
+
+
+def test_labels_parse_concurrently_in_a_fresh_process() -> None:
+    """Trainers call reward functions from threads (TRL's async loop, OpenRLHF's to_thread, verl's
+    executors): the first parses must not race the check registry's lazy loading."""
+    import subprocess
+    import sys
+
+    code = """
+import concurrent.futures, json
+from adhere.labels import parse_label
+spec = {"check": "punctuation.no_comma"}
+labels = [json.dumps({"spec": spec, "reward": {"binary": {"fail": -i}}}) for i in range(16)]
+with concurrent.futures.ThreadPoolExecutor(16) as pool:
+    kinds = list(pool.map(lambda raw: parse_label(raw).kind, labels))
+assert kinds == ["spec"] * 16, kinds
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
