@@ -7,9 +7,12 @@ compare the same checks with the reference implementation on real responses.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adhere import Spec, TextView
 from adhere.verdict import Outcome
@@ -165,3 +168,24 @@ def test_memoised_views_are_shared_between_checks() -> None:
     words = view.__dict__["words"]
     Spec.parse({"check": "length.words", "params": {"max": 100}}).evaluate(view)
     assert view.__dict__["words"] is words and first.passed
+
+
+_KEYWORD_TEXT = st.lists(st.sampled_from([*"aAbB .,\n\u212a\u017fkKsS", "ab", "AB", "a.b"]), max_size=30).map("".join)
+_KEYWORD = st.lists(st.sampled_from([*"aAbBkKsS", " ", "\u212a", ".", "a.b"]), min_size=1, max_size=4).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_KEYWORD_TEXT, keyword=_KEYWORD, regex=st.booleans(), case_sensitive=st.booleans())
+def test_keyword_checks_equal_their_regex_definition(
+    text: str, keyword: str, regex: bool, case_sensitive: bool
+) -> None:
+    """The substring pre-check never changes an answer (ASCII-only shortcut; Kelvin sign, long s)."""
+    flags = 0 if case_sensitive else re.IGNORECASE
+    pattern = keyword if regex else re.escape(keyword)
+    opts = {"regex": regex, "case_sensitive": case_sensitive}
+    found = re.search(pattern, text, flags) is not None
+    assert judge("keywords.include", {"keywords": [keyword], **opts}, text).passed == found
+    whole = re.search(r"\b" + pattern + r"\b", text, flags) is not None
+    assert judge("keywords.forbidden", {"words": [keyword], **opts}, text).failed == whole
+    n = len(re.findall(pattern, text, flags))
+    assert judge("keywords.count", {"keyword": keyword, "min": n, "max": n, **opts}, text).passed

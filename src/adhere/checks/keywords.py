@@ -31,6 +31,23 @@ class _Matching(Params):
         return text if self.regex else re.escape(text)
 
 
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def _surely_absent(view: TextView, keyword: str, p: _Matching) -> bool:
+    """True when ``keyword`` cannot match, decided by a substring test (a cheap pre-check).
+
+    Exact only in the cases it answers: ASCII text, an ASCII keyword with no regex
+    syntax, case-insensitive matching (outside ASCII, regex case folding differs from
+    ``str.lower``: the Kelvin sign matches 'k'). Otherwise it says False and the regex runs.
+    """
+    if p.case_sensitive or not view.text.isascii() or not keyword.isascii():
+        return False
+    if p.regex and not _REGEX_SPECIAL.isdisjoint(keyword):
+        return False
+    return keyword.lower() not in view.lower
+
+
 def _validate_patterns(texts: list[str], p: _Matching, wrap: str = "{}") -> None:
     if not p.regex:
         return
@@ -58,7 +75,9 @@ class IncludeParams(_Matching):
 )
 def include(view: TextView, p: IncludeParams) -> Finding:
     text = view.text
-    missing = [k for k in p.keywords if compiled(p.pattern(k), p.flags).search(text) is None]
+    missing = [
+        k for k in p.keywords if _surely_absent(view, k, p) or compiled(p.pattern(k), p.flags).search(text) is None
+    ]
     if missing:
         shown = ", ".join(repr(short(k, 40)) for k in missing[:5])
         return Finding(False, f"missing {len(missing)} of {len(p.keywords)} keywords: {shown}", {"missing": missing})
@@ -83,7 +102,11 @@ class ForbiddenParams(_Matching):
 )
 def forbidden(view: TextView, p: ForbiddenParams) -> Finding:
     text = view.text
-    found = [w for w in p.words if compiled(r"\b" + p.pattern(w) + r"\b", p.flags).search(text) is not None]
+    found = [
+        w
+        for w in p.words
+        if not _surely_absent(view, w, p) and compiled(r"\b" + p.pattern(w) + r"\b", p.flags).search(text) is not None
+    ]
     if found:
         shown = ", ".join(repr(short(w, 40)) for w in found[:5])
         return Finding(False, f"uses {len(found)} forbidden word(s): {shown}", {"found": found})
@@ -109,8 +132,10 @@ class CountParams(_Matching, CountRange):
     description="Number of (non-overlapping) occurrences of a keyword within [min, max].",
 )
 def count(view: TextView, p: CountParams) -> Finding:
-    rx = compiled(p.pattern(p.keyword), p.flags)
-    n = sum(1 for _ in rx.finditer(view.text))
+    if _surely_absent(view, p.keyword, p):
+        n = 0
+    else:
+        n = sum(1 for _ in compiled(p.pattern(p.keyword), p.flags).finditer(view.text))
     return Finding(within(n, p), count_reason(n, f"occurrences of {short(p.keyword, 40)!r}", p), {"occurrences": n})
 
 

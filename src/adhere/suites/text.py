@@ -116,6 +116,10 @@ class TextSuite:
         return samples
 
     def _read_rows(self, path: Path) -> list[tuple[int, Any]]:
+        """(line, object) of a JSONL dataset file; bad lines go to :attr:`problems`.
+
+        Suites whose datasets come in another file format override this hook.
+        """
         from ..run.jsonl import read_objects  # the project's one robust JSONL reader
 
         notes: list[str] = []
