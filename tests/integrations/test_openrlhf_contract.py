@@ -164,3 +164,35 @@ def test_http_protocol_on_loopback(server_url: str) -> None:
     assert set(out) == {"rewards", "scores", "extra_logs"}
     bad = httpx.post(server_url, json={"query": "not a list"}, timeout=30)
     assert bad.status_code == 422 and bad.json()["path"] == "query"
+
+
+@pytest.mark.slow
+def test_query_decoded_by_a_real_tokenizer() -> None:
+    """OpenRLHF builds ``query`` as ``tokenizer.decode(prompt_ids + response_ids, skip_special_tokens=False)``."""
+    tokenizers = pytest.importorskip("tokenizers")
+    transformers = pytest.importorskip("transformers")
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    special = ["<unk>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"]
+    corpus = ["Write a sentence without commas.", "no commas here at all", "user assistant"] * 10
+    alphabet = tokenizers.pre_tokenizers.ByteLevel.alphabet()  # every byte has a token: no <unk> on decode
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=400, special_tokens=special, initial_alphabet=alphabet)
+    tok.train_from_iterator(corpus, trainer)
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    prompt = CHATML.format(q="Write a sentence without commas.")
+    response = "No commas here, or here"
+    ids = hf(prompt, add_special_tokens=False)["input_ids"] + hf(response, add_special_tokens=False)["input_ids"]
+    query = hf.decode([*ids, hf.eos_token_id], skip_special_tokens=False)
+    assert response_from_query(query, prompt) == response
+    reward_func = load_reward_file(openrlhf_adapter.__file__)
+    assert reward_func([query], [prompt], [NO_COMMA])["rewards"] == [0.0]
+    clean = hf.decode(
+        [
+            *hf(prompt, add_special_tokens=False)["input_ids"],
+            *hf("Fine", add_special_tokens=False)["input_ids"],
+            hf.eos_token_id,
+        ],
+        skip_special_tokens=False,
+    )
+    assert reward_func([clean], [prompt], [NO_COMMA])["rewards"] == [1.0]
