@@ -36,7 +36,6 @@ checks is kept, with an unscorable verdict and ``strict``/``loose`` set to ``Non
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -349,9 +348,10 @@ class IFEvalSuite(TextSuite):
             return row
         verdict = item.spec.evaluate(view)
         instructions, strict = _instruction_rows(item.instruction_ids, verdict)
-        verdict = dataclasses.replace(verdict, evidence={**verdict.evidence, "strict": strict})
+        tree = verdict.to_dict()
+        tree["evidence"] = {**tree.get("evidence", {}), "strict": strict}
         row["instructions"] = instructions
-        row["verdict"] = verdict.to_dict()
+        row["verdict"] = tree
         return row
 
     # -- summary -------------------------------------------------------------------------
