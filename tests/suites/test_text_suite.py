@@ -97,7 +97,7 @@ def test_unmatched_duplicate_and_missing_are_reported() -> None:
     assert problems == [
         "responses line 2: duplicate response for key 1000; keeping the first (line 1)",
         "responses line 3: no prompt matches key 'nope'; response ignored",
-        "responses line 4: no prompt matches its prompt; response ignored",
+        "responses line 4: no prompt matches its prompt text; response ignored",
         "key 'b-7': no response; it fails",
         "key 3: no response; it fails",
     ]

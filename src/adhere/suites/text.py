@@ -214,10 +214,9 @@ class TextSuite:
                 if candidates:
                     sample = free(candidates, r.sample_index)
             if sample is None:
-                what = f"key {r.key!r}" if r.key is not None else "its prompt"
-                if r.prompt is not None and r.key is not None:
-                    what += " or its prompt"
-                problems.append(f"{where}: no prompt matches {what}; response ignored")
+                what = [f"key {r.key!r}"] if r.key is not None else []
+                what += ["its prompt text"] if r.prompt is not None else []
+                problems.append(f"{where}: no prompt matches {' or '.join(what)}; response ignored")
                 continue
             slot = got.setdefault(id(sample), {})
             first = slot.get(r.sample_index)
