@@ -82,15 +82,14 @@ def response_from_query(query: str, prompt: str, end_tokens: Sequence[str] = END
             if at >= 0:
                 start = at + len(prompt)
     text = query[start:]
-    stripped = True
-    while stripped:
-        stripped = False
-        text = text.rstrip()
+    while True:  # end tokens (and whitespace after them) go; the response's own whitespace stays
+        trimmed = text.rstrip()
         for token in end_tokens:
-            if token and text.endswith(token):
-                text = text[: -len(token)]
-                stripped = True
-    return text
+            if token and trimmed.endswith(token):
+                text = trimmed[: -len(token)]
+                break
+        else:
+            return text
 
 
 def _items(payload: Mapping[str, Any], settings: AdapterSettings) -> list[RewardItem]:
