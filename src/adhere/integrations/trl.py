@@ -9,8 +9,8 @@ its source: every reward function is called once per batch as::
 
 ``prompts``/``completions`` are strings (standard format) or lists of chat messages
 (conversational format: ``[{"role": "assistant", "content": ...}]``). It must return one
-value per completion; ``None`` is turned into NaN and left out of the reward mean and of
-the advantage (TRL ≥ 0.17 supports this), so unscorable rows are ``None`` here, never 0.
+value per completion; ``None`` is turned into NaN, left out of the reward mean, and its
+advantage is zeroed, so unscorable rows are ``None`` here, never 0.
 Async callables (``async def __call__``, detected through ``inspect.iscoroutinefunction``
 on the instance's ``__call__``) are awaited on TRL's event-loop thread, in parallel with
 other async rewards. The metric name is the callable's ``__name__``: TRL logs

@@ -84,6 +84,7 @@ def group_text(prompt: Any) -> str:
 
 
 _warned: set[str] = set()
+_fallback_announced: set[float] = set()
 
 
 def warn_once(message: str) -> None:
@@ -158,10 +159,12 @@ class AdapterSettings:
     def value(self, scored: Scored) -> float:
         """The number to send: the reward, or the chosen fallback for an unscorable row."""
         if scored.reward is None:
-            warn_once(
-                f"adhere: unscorable rows are sent as {self.unscorable_value} with an 'unscorable' flag "
-                f"(choose the value with unscorable_value= or ADHERE_UNSCORABLE_VALUE); first reason: {scored.reason}"
-            )
+            if self.unscorable_value not in _fallback_announced:
+                _fallback_announced.add(self.unscorable_value)
+                log.warning(
+                    f"adhere: unscorable rows are sent as {self.unscorable_value} with an 'unscorable' flag (choose "
+                    f"the value with unscorable_value= or ADHERE_UNSCORABLE_VALUE); first reason: {scored.reason}"
+                )
             return self.unscorable_value
         return scored.reward
 
