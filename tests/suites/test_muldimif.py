@@ -12,7 +12,7 @@ import pytest
 from adhere import Spec
 from adhere.suites import get_suite
 from adhere.suites._muldimif_parse import Parsed, number, parse_constraint, quoted
-from adhere.suites.muldimif import MulDimIFSuite, item_spec, muldimif_summary
+from adhere.suites.muldimif import MulDimIFSuite, judge, muldimif_summary
 from adhere.suites.muldimif import _read_constraints as read_constraints
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,8 +81,7 @@ def test_labelled_set_covers_all_36_subcategories(items: list[dict[str, Any]]) -
 def test_labelled_verdicts(row: dict[str, Any], items: list[dict[str, Any]]) -> None:
     item = next(it for it in items if it["id"] == row["id"])
     constraint = item["constraints"][row["constraint"]]
-    spec = item_spec(read_constraints([constraint], "test", 0))
-    verdict = spec.evaluate(row["response"])
+    verdict = judge(read_constraints([constraint], "test", 0), row["response"])
     assert verdict.outcome == row["expected"], f"{constraint[2]!r}: {row['note']}; got {verdict.children[0].reason}"
 
 
@@ -262,7 +261,7 @@ def test_unreadable_sentences_are_unscorable_not_guessed(sentence: str) -> None:
     }[sentence.split()[0]]
     parsed = parse_constraint(category, sub, sentence)
     assert parsed.spec is None and parsed.reason.startswith("not parsed")
-    verdict = item_spec(read_constraints([[category, sub, sentence]], "t", 0)).evaluate("Anything.")
+    verdict = judge(read_constraints([[category, sub, sentence]], "t", 0), "Anything.")
     leaf = verdict.children[0].children[0]
     assert leaf.unscorable and sentence in leaf.reason
 
@@ -361,8 +360,8 @@ def test_suite_end_to_end(tmp_path: Path) -> None:
 def test_without_think_stripping_the_reasoning_is_judged() -> None:
     suite = MulDimIFSuite(strip_think=False)
     constraints = read_constraints([["Length", "Words", "At most 3 words"]], "t", 0)
-    assert item_spec(constraints, strip_think=False).evaluate("<think>a b c d</think>x").failed
-    assert item_spec(constraints).evaluate("<think>a b c d</think>x").passed
+    assert judge(constraints, "<think>a b c d</think>x", strip_think=False).failed
+    assert judge(constraints, "<think>a b c d</think>x").passed
     assert suite.strip_think is False
 
 

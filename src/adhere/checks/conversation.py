@@ -34,14 +34,18 @@ _TAGS = ("conversation", "multiturn")
 # -- dialogue checks -------------------------------------------------------------------------
 
 
+class TurnsParams(CountRange):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 2}, {"max": 1}]})
+
+
 @check(
     "conversation.turns",
-    params=CountRange,
+    params=TurnsParams,
     subject="conversation",
     tags=_TAGS,
     description="Number of assistant turns in the dialogue within [min, max].",
 )
-def turns(conv: Conversation, p: CountRange) -> Finding:
+def turns(conv: Conversation, p: TurnsParams) -> Finding:
     n = len(conv.assistant_indices)
     return Finding(within(n, p), count_reason(n, "assistant turns", p), {"turns": n})
 

@@ -140,13 +140,17 @@ def starts_with_heading(view: TextView, p: StartsWithHeadingParams) -> Finding:
     return Finding(True, f"starts with a level {h.level} heading", {"level": h.level})
 
 
+class BlockQuotesParams(CountRange):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 1}, {"max": 0}]})
+
+
 @check(
     "markdown.block_quotes",
-    params=CountRange,
+    params=BlockQuotesParams,
     tags=(*_TAGS, "muldimif"),
     description="Number of block quotes (runs of consecutive '>' lines) within [min, max].",
 )
-def block_quotes(view: TextView, p: CountRange) -> Finding:
+def block_quotes(view: TextView, p: BlockQuotesParams) -> Finding:
     n, inside = 0, False
     for line in view.lines:
         quoted = line.lstrip().startswith(">")
@@ -181,13 +185,17 @@ def table_rows(view: TextView, p: TableRowsParams) -> Finding:
     return Finding(True, f"{len(tables)} table(s) with {counts} rows; needs {describe_range(p)}", ev)
 
 
+class TableColumnsParams(CountRange):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max": 3}, {"min": 2, "max": 2}]})
+
+
 @check(
     "table.columns",
-    params=CountRange,
+    params=TableColumnsParams,
     tags=(*_TAGS, "table", "muldimif"),
     description="Every Markdown table has a number of columns within [min, max]; passes when there is no table.",
 )
-def table_columns(view: TextView, p: CountRange) -> Finding:
+def table_columns(view: TextView, p: TableColumnsParams) -> Finding:
     tables = markdown.structure_of(view).tables
     counts = [t.columns for t in tables]
     ev = {"tables": len(tables), "columns": counts}

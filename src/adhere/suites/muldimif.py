@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetError
-from ..spec import AllNode, Node, Spec, TransformNode, parse_node
+from ..spec import AllNode, Node, Spec, TransformNode, _combine_all, parse_node
 from ..text.transforms import TRANSFORMS
 from ..text.view import TextView
 from ..verdict import Verdict
@@ -50,27 +50,12 @@ from ._muldimif_parse import Parsed, parse_constraint
 from .base import Pair, ResponseRow, Sample, register_suite
 from .text import TextSuite
 
-__all__ = ["MulDimIFItem", "MulDimIFSuite", "item_spec", "muldimif_summary"]
+__all__ = ["MulDimIFItem", "MulDimIFSuite", "item_spec", "judge", "muldimif_summary"]
 
 
-@dataclass(frozen=True, eq=False)
-class UnreadConstraint(Node):
-    """A constraint whose sentence could not be read: always unscorable, with the sentence."""
-
-    sentence: str
-    why: str
-    label: str | None = None
-
-    def evaluate(self, view: TextView) -> Verdict:
-        return Verdict.of(
-            "muldimif.unread",
-            None,
-            f"constraint not read ({self.why}): {self.sentence!r}",
-            self._evidence(sentence=self.sentence),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._labelled({"unread": self.sentence, "why": self.why})
+def _unread_verdict(c: Constraint) -> Verdict:
+    why = c.parsed.reason.removeprefix("not parsed: ")
+    return Verdict.of("muldimif.unread", None, f"constraint not read ({why}): {c.sentence!r}", {"sentence": c.sentence})
 
 
 @dataclass(frozen=True)
@@ -83,29 +68,59 @@ class Constraint:
 
 @dataclass(frozen=True)
 class MulDimIFItem:
-    """One benchmark item: its constraints (read), pattern and level, and the spec judging it."""
+    """One benchmark item: its constraints (each with its reading), pattern and level."""
 
     constraints: tuple[Constraint, ...]
     pattern: str
     difficulty: str
-    spec: Spec
 
 
 def _constraint_node(c: Constraint, index: int) -> Node:
-    label = f"{index}: {c.category}/{c.subcategory}"
-    if c.parsed.spec is None:
-        return UnreadConstraint(c.sentence, c.parsed.reason.removeprefix("not parsed: "), label)
+    assert c.parsed.spec is not None
     raw = dict(c.parsed.spec)
-    raw["label"] = label
+    raw["label"] = f"{index}: {c.category}/{c.subcategory}"
     return parse_node(raw, f"constraints[{index}]")
 
 
-def item_spec(constraints: Sequence[Constraint], strip_think: bool = True) -> Spec:
-    """The spec of one item: every constraint, after stripping reasoning (when asked)."""
-    body: Node = AllNode(tuple(_constraint_node(c, i) for i, c in enumerate(constraints)))
+def item_spec(constraints: Sequence[Constraint], strip_think: bool = True) -> Spec | None:
+    """The spec of the constraints that were read, after stripping reasoning (when asked);
+    None when none was read. Unread constraints are not spec nodes: :func:`judge` adds
+    them to the verdict as unscorable leaves."""
+    nodes = tuple(_constraint_node(c, i) for i, c in enumerate(constraints) if c.parsed.spec is not None)
+    if not nodes:
+        return None
+    body: Node = AllNode(nodes)
     if strip_think:
         body = TransformNode("strip_think", TRANSFORMS["strip_think"], body)
     return Spec(body)
+
+
+def judge(constraints: Sequence[Constraint], response: TextView | str, strip_think: bool = True) -> Verdict:
+    """The verdict tree of one response: (``transform`` →) ``all`` over every constraint in
+    order, an unread one as an unscorable leaf quoting its sentence."""
+    spec = item_spec(constraints, strip_think)
+    read: list[Verdict] = []
+    evaluated: Verdict | None = None
+    if spec is not None:
+        evaluated = spec.evaluate(response)
+        node = evaluated.children[0] if strip_think else evaluated
+        read = list(node.children)
+    it = iter(read)
+    kids = tuple(next(it) if c.parsed.spec is not None else _unread_verdict(c) for c in constraints)
+    ok, reason = _combine_all(kids)
+    scores = [k.score for k in kids if k.score is not None]
+    score = None if ok is None else (1.0 if ok else sum(scores) / len(scores))
+    root = Verdict.of("all", ok, reason, score=score, children=kids)
+    if not strip_think:
+        return root
+    return Verdict.of(
+        "transform",
+        ok,
+        f"after strip_think: {reason}",
+        {"transform": "strip_think"},
+        score=score,
+        children=(root,),
+    )
 
 
 def _read_constraints(raw: Any, source: str, line: int) -> tuple[Constraint, ...]:
@@ -163,7 +178,7 @@ class MulDimIFSuite(TextSuite):
         constraints = _read_constraints(row.get("constraints"), source, line)
         pattern = str(row.get("constraint_pattern", ""))
         difficulty = str(row.get("difficulty", ""))
-        item = MulDimIFItem(constraints, pattern, difficulty, item_spec(constraints, self.strip_think))
+        item = MulDimIFItem(constraints, pattern, difficulty)
         return Sample(key, prompt, item, {"constraint_pattern": pattern, "difficulty": difficulty})
 
     # -- responses -----------------------------------------------------------------------------
@@ -197,7 +212,7 @@ class MulDimIFSuite(TextSuite):
             kids = tuple(Verdict.of("muldimif.constraint", False, "no response") for _ in item.constraints)
             verdict = Verdict.of("all", False, "no response", children=kids)
         else:
-            verdict = item.spec.evaluate(view)
+            verdict = judge(item.constraints, view, self.strip_think)
         outcomes = _constraint_verdicts(verdict, len(item.constraints))
         row["constraints"] = [
             {
