@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adhere import Spec
 from adhere.suites import get_suite
-from adhere.suites._muldimif_parse import Parsed, number, parse_constraint, quoted
+from adhere.suites._muldimif_parse import FAMILIES, Parsed, number, parse_constraint, quoted
 from adhere.suites.muldimif import MulDimIFSuite, judge, muldimif_summary
 from adhere.suites.muldimif import _read_constraints as read_constraints
 
@@ -408,3 +410,82 @@ def test_bad_data_rows_are_reported_not_fatal(tmp_path: Path) -> None:
     assert len(suite.problems) == 3
     jsonl = _write_jsonl(tmp_path / "d.jsonl", [ITEMS[0]])
     assert [s.key for s in MulDimIFSuite().load(str(jsonl))] == ["a1"]
+
+
+_WORDS = st.sampled_from(
+    [
+        "the",
+        "answer",
+        "must",
+        "at",
+        "least",
+        "most",
+        "no",
+        "more",
+        "than",
+        "exceed",
+        "between",
+        "and",
+        "to",
+        "exactly",
+        "each",
+        "every",
+        "table",
+        "rows",
+        "columns",
+        "words",
+        "sentences",
+        "paragraphs",
+        "heading",
+        "level",
+        "levels",
+        "2",
+        "three",
+        "twenty-five",
+        "1,000",
+        "if",
+        "a",
+        "is",
+        "used",
+        "include",
+        "keyword",
+        "'x'",
+        '"y"',
+        "「z」",
+        "end",
+        "with",
+        "period",
+        "question",
+        "mark",
+        "capitalized",
+        "uppercase",
+        "JSON",
+        "nesting",
+        "XML",
+        "attributes",
+        "section",
+        "bullet",
+        "cell",
+        "entry",
+        "Simplified",
+        "Chinese",
+        ",",
+        ".",
+        ":",
+        ";",
+        "-",
+        "(",
+        ")",
+    ]
+)
+_FAMILIES = sorted({tuple(k.split("_", 1)) for k in FAMILIES})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_FAMILIES), st.one_of(st.lists(_WORDS, max_size=25).map(" ".join), st.text(max_size=80)))
+def test_reader_never_raises_and_reads_only_valid_specs(kind: tuple[str, str], sentence: str) -> None:
+    parsed = parse_constraint(kind[0], kind[1], sentence)
+    if parsed.spec is not None:
+        Spec.parse(parsed.spec)
+    else:
+        assert parsed.reason.startswith("not parsed")
