@@ -65,3 +65,11 @@ def test_words_are_nltk_regexp_tokens(text: str) -> None:
     from nltk.tokenize import RegexpTokenizer
 
     assert TextView(text).words == RegexpTokenizer(r"\w+").tokenize(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"ab .?!\n\"')", "Dr.", "U.S.", "...", " e.g. ", "3.5"]), max_size=40).map("".join))
+def test_sentence_count_is_bounded_by_end_marks(text: str) -> None:
+    """length.sentences decides from this bound without tokenising: Punkt only ends a
+    sentence at '.', '?' or '!'."""
+    assert len(TextView(text).sentences) <= text.count(".") + text.count("?") + text.count("!") + 1
