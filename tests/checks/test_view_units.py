@@ -16,13 +16,13 @@ from adhere.text.view import TextView
 _TEXT = st.lists(st.sampled_from([*"[]*-\n \t ab\r", "***"]), max_size=60).map("".join)
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(_TEXT)
 def test_placeholder_count_is_the_lazy_bracket_regex(text: str) -> None:
     assert TextView(text).placeholder_count == len(re.findall(r"\[.*?\]", text))
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(_TEXT)
 def test_bullets_and_highlights_follow_the_definitions(text: str) -> None:
     view = TextView(text)
@@ -45,7 +45,7 @@ def test_paragraph_pieces(text: str) -> None:
 _CAPS = [*"AbC dE'.,\"-!?()\nϒǅ", "CAN'T", "NASA", " CANNOT ", " GONNA ", "'TIS", "D'YE", "MORE'N", " U.S. ", "--"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(_CAPS), max_size=40).map("".join))
 def test_capital_word_count_and_its_bound(text: str) -> None:
     view = TextView(text)
