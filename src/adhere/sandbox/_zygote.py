@@ -1,0 +1,793 @@
+"""The zygote: a small, warm Python process that forks one child per job.
+
+Started by the supervisor as ``python -s -B _zygote.py CONFIG_JSON`` with a scrubbed
+environment; its standard input and output are the control channel (see
+:mod:`._protocol`). Start-up, in order:
+
+1. pre-import the modules candidates commonly use (so a job does not pay for them);
+2. open handles on the directories the new root will show (Python's prefix, the
+   entries of ``sys.path``, the system directories);
+3. ``unshare`` user, mount, pid, net, ipc and uts namespaces, map root to the caller's
+   ids, and fork: the child becomes pid 1 of the new pid namespace (the outer process
+   only waits). As pid 1 it cannot be signalled by the jobs, and when it dies the kernel
+   kills every process in the namespace;
+4. build a private root on tmpfs: read-only binds of the kept directories, a few
+   device nodes, a fresh ``/proc``, a size-capped writable ``/tmp`` (the work area);
+   ``pivot_root`` into it; the home directory, the datasets, the caches and every other
+   path of the host are simply not there;
+5. drop every capability, set ``no_new_privs`` and compile the seccomp filter;
+6. report the protections in force and serve jobs.
+
+Each protection is attempted separately; what fails is reported (``adhere doctor``)
+and the rest still applies. Per job: fork; the child calls ``setsid``, moves its result
+pipe to fd 3 and closes every other descriptor, enters the work area, sets rlimits,
+loads the seccomp filter and runs :func:`._harness.run_job`. The zygote relays the
+child's result stream, enforces the wall-clock and per-test deadlines (SIGKILL, never
+``signal.alarm``), caps the bytes relayed, reaps, and wipes the work area.
+
+Standard library only (plus the sibling modules, loaded without importing ``adhere``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gc
+import importlib
+import json
+import math
+import mmap
+import os
+import pickle
+import resource
+import select
+import shutil
+import signal
+import stat
+import struct
+import sys
+import time
+from typing import Any
+
+if __name__ == "__main__":  # loaded as a script: make the siblings importable, nothing else
+    import types
+
+    _here = os.path.dirname(os.path.abspath(__file__))
+    for _name, _path in (("adhere", os.path.dirname(_here)), ("adhere.sandbox", _here)):
+        if _name not in sys.modules:
+            _mod = types.ModuleType(_name)
+            _mod.__path__ = [_path]
+            sys.modules[_name] = _mod
+    from adhere.sandbox import _harness, _linux, _protocol, _seccomp
+else:
+    from . import _harness, _linux, _protocol, _seccomp
+
+_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group")
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+_PID_MAX = 4096
+_FIRST_RELAY = 0.002  # seconds after the fork before the first look at the results
+_RELAY_EVERY = 0.005  # then how often partial results go to the supervisor
+
+
+class _State:
+    """What the zygote knows after start-up."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.protections: dict[str, Any] = {"errors": []}
+        self.in_pid_ns = False
+        self.work_root = "/tmp"
+        self.job_dir = "/tmp/job"
+        self.bpf: bytes | None = None
+        self.bpf_with_processes: bytes | None = None
+        self.seccomp_ok = False
+        self.shm = mmap.mmap(-1, 16, flags=mmap.MAP_SHARED)
+        self.devnull = os.open(os.devnull, os.O_RDWR)
+        self.has_pidfd = hasattr(os, "pidfd_open")
+
+    def error(self, what: str, exc: BaseException) -> None:
+        self.protections["errors"].append(f"{what}: {exc}")
+
+
+# ----------------------------------------------------------------------------------------- #
+# start-up
+# ----------------------------------------------------------------------------------------- #
+
+
+def _preload(names: list[str], state: _State) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a missing optional module is not an error
+            state.protections.setdefault("preload_skipped", []).append(f"{name}: {type(exc).__name__}")
+
+
+def _kept_paths(config: dict[str, Any]) -> list[str]:
+    """Directories to show read-only in the new root: system dirs and Python's own."""
+    wanted = [p for p in config.get("keep", []) if os.path.isabs(p) and os.path.realpath(p) != "/"]
+    real: list[str] = []
+    for p in wanted:
+        try:
+            rp = os.path.realpath(p)
+        except OSError:
+            continue
+        if os.path.isdir(rp):
+            real.append(rp)
+    real.sort()
+    out: list[str] = []
+    for p in real:
+        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
+            out.append(p)
+    return out
+
+
+def _isolate(state: _State, ctl: tuple[int, int]) -> None:
+    """Enter new namespaces; afterwards this process is pid 1 of its own pid namespace.
+
+    Returns in the inner process only; the outer one waits for it and exits with its status.
+    """
+    prot = state.protections
+    uid, gid = os.getuid(), os.getgid()
+    flags = {
+        "user": _linux.CLONE_NEWUSER,
+        "mount": _linux.CLONE_NEWNS,
+        "pid": _linux.CLONE_NEWPID,
+        "net": _linux.CLONE_NEWNET,
+        "ipc": _linux.CLONE_NEWIPC,
+        "uts": _linux.CLONE_NEWUTS,
+    }
+    try:
+        _linux.unshare(sum(flags.values()))
+        done = dict.fromkeys(flags, True)
+    except OSError as exc:
+        state.error("namespaces", exc)
+        done = dict.fromkeys(flags, False)
+        # Without a user namespace an unprivileged process may still get none of the others.
+        if os.geteuid() == 0:
+            for name, flag in flags.items():
+                if name == "user":
+                    continue
+                try:
+                    _linux.unshare(flag)
+                    done[name] = True
+                except OSError:
+                    pass
+    prot["namespaces"] = done
+    if done["user"]:
+        try:
+            _linux.write_id_maps(uid, gid)
+        except OSError as exc:
+            state.error("user namespace id map", exc)
+    if not done["pid"]:
+        return
+    pid = os.fork()
+    if pid:
+        for fd in ctl:
+            os.close(fd)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                os._exit(1)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    # The outer process only waits for us, so it cannot die before this line but by a kill
+    # aimed at the whole zygote, which is what this asks the kernel to finish.
+    _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    state.in_pid_ns = True
+
+
+def _mkdirs(root: str, path: str) -> str:
+    target = root + path
+    os.makedirs(target, exist_ok=True)
+    return target
+
+
+def _build_root(state: _State) -> None:
+    """A private root on tmpfs with read-only binds of what a Python job needs."""
+    config = state.config
+    new_root = "/tmp"
+    _linux.mount(None, "/", None, _linux.MS_REC | _linux.MS_PRIVATE)
+    # Handles first: the tmpfs below hides /tmp, where a kept path (a venv) may live.
+    handles: dict[str, int] = {}
+    for path in _kept_paths({"keep": [*_SYSTEM_DIRS, *config.get("keep", [])]}):
+        try:
+            handles[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError as exc:
+            state.error(f"keep {path}", exc)
+    try:
+        _populate_root(state, new_root, handles)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
+
+
+def _populate_root(state: _State, new_root: str, handles: dict[str, int]) -> None:
+    config = state.config
+    _linux.mount("tmpfs", new_root, "tmpfs", _linux.MS_NOSUID | _linux.MS_NODEV, "mode=0755,size=16m")
+    for path, fd in sorted(handles.items()):
+        target = _mkdirs(new_root, path)
+        _linux.bind_mount(f"/proc/self/fd/{fd}", target)
+        _linux.make_readonly(target)
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name) and not os.path.lexists(new_root + name):
+            os.symlink(os.readlink(name), new_root + name)
+    etc = _mkdirs(new_root, "/etc")
+    for name in _ETC_FILES:
+        src = "/etc/" + name
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), f"{etc}/{name}")
+        elif os.path.isdir(src):
+            os.makedirs(f"{etc}/{name}", exist_ok=True)
+            _linux.bind_mount(src, f"{etc}/{name}")
+            _linux.make_readonly(f"{etc}/{name}")
+        elif os.path.isfile(src):
+            open(f"{etc}/{name}", "w").close()
+            _linux.bind_mount(src, f"{etc}/{name}")
+            _linux.make_readonly(f"{etc}/{name}")
+    dev = _mkdirs(new_root, "/dev")
+    for name in _DEVICES:
+        if os.path.exists("/dev/" + name):
+            open(f"{dev}/{name}", "w").close()
+            _linux.bind_mount("/dev/" + name, f"{dev}/{name}")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1")):
+        os.symlink(target, f"{dev}/{name}")
+    os.symlink("/proc/self/fd/2", f"{dev}/stderr")
+    proc = _mkdirs(new_root, "/proc")
+    _linux.mount("proc", proc, "proc", _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC)
+    work = _mkdirs(new_root, "/tmp")
+    size = int(config.get("work_bytes", 64 << 20))
+    _linux.mount("tmpfs", work, "tmpfs", _linux.MS_NOSUID | _linux.MS_NODEV, f"mode=0777,size={size},nr_inodes=16384")
+    old = _mkdirs(new_root, "/.old")
+    _linux.pivot_root(new_root, old)
+    os.chdir("/")
+    _linux.umount_detach("/.old")
+    os.rmdir("/.old")
+    _linux.make_readonly("/", recursive=False)
+    state.work_root = "/tmp"
+    state.job_dir = "/tmp/job"
+
+
+def _set_pid_cap(state: _State) -> None:
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as f:
+            f.write(str(_PID_MAX))
+        state.protections["pid_cap"] = _PID_MAX
+    except OSError:
+        state.protections["pid_cap"] = None
+
+
+def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
+    state = _State(config)
+    prot = state.protections
+    prot["python"] = sys.version.split()[0]
+    _preload(list(config.get("preload", [])), state)
+    isolate = config.get("isolate", "auto") != "none" and _linux.IS_LINUX
+    prot["filesystem"] = "shared"
+    if isolate:
+        _isolate(state, ctl)
+        ns = prot["namespaces"]
+        if ns.get("mount") and state.in_pid_ns:
+            try:
+                _build_root(state)
+                prot["filesystem"] = "private-root"
+            except OSError as exc:
+                state.error("private root", exc)
+        if ns.get("uts"):
+            try:
+                _linux.set_hostname("sandbox")
+            except OSError as exc:
+                state.error("hostname", exc)
+        if state.in_pid_ns:
+            _set_pid_cap(state)
+    else:
+        prot["namespaces"] = dict.fromkeys(("user", "mount", "pid", "net", "ipc", "uts"), False)
+    if prot["filesystem"] != "private-root":
+        import tempfile
+
+        state.work_root = tempfile.mkdtemp(prefix="adhere-sandbox-")
+        state.job_dir = os.path.join(state.work_root, "job")
+        if _linux.IS_LINUX:
+            try:
+                _linux.prctl(_linux.PR_SET_CHILD_SUBREAPER, 1)
+            except OSError as exc:
+                state.error("subreaper", exc)
+    os.makedirs(state.job_dir, exist_ok=True)
+    if _linux.IS_LINUX:
+        try:
+            _linux.prctl(_linux.PR_SET_DUMPABLE, 0)
+        except OSError as exc:
+            state.error("dumpable", exc)
+        try:
+            _linux.drop_capabilities()
+            prot["capabilities_dropped"] = True
+        except OSError as exc:
+            state.error("capabilities", exc)
+            prot["capabilities_dropped"] = False
+        try:
+            _linux.prctl(_linux.PR_SET_NO_NEW_PRIVS, 1)
+            prot["no_new_privs"] = True
+        except OSError as exc:
+            state.error("no_new_privs", exc)
+            prot["no_new_privs"] = False
+    if config.get("seccomp", True) and _linux.IS_LINUX:
+        try:
+            own = None if state.in_pid_ns else os.getpid()  # placeholder: replaced per child below
+            state.bpf = _seccomp.compile_filter(allow_processes=False, own_pid=own)
+            state.bpf_with_processes = _seccomp.compile_filter(allow_processes=True, own_pid=own)
+            state.seccomp_ok = _probe_seccomp(state.bpf)
+            if not state.seccomp_ok:
+                state.bpf = state.bpf_with_processes = None
+        except OSError as exc:
+            state.error("seccomp", exc)
+    prot["seccomp"] = state.seccomp_ok
+    prot["seccomp_library"] = _seccomp.library_version()
+    prot["pidfd"] = state.has_pidfd
+    prot["rlimits"] = True
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_DFL)
+    gc.collect()
+    gc.freeze()
+    prot["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return state
+
+
+def _probe_seccomp(bpf: bytes) -> bool:
+    """Check the kernel accepts the filter (in a throwaway child) before relying on it."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _linux.install_bpf(bpf)
+            try:
+                os.execv("/nonexistent-adhere-seccomp-probe", ["probe"])
+            except PermissionError:
+                os._exit(0)  # EPERM before the path is even looked up: the filter works
+            except OSError:
+                os._exit(2)
+            os._exit(2)
+        except BaseException:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+# ----------------------------------------------------------------------------------------- #
+# jobs
+# ----------------------------------------------------------------------------------------- #
+
+
+def _child(state: _State, job: dict[str, Any], fds: dict[str, int]) -> None:
+    """In the forked child: isolate further and run the harness. Never returns."""
+    try:
+        os.setsid()
+        if _linux.IS_LINUX:
+            _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.dup2(fds.get("stdin", state.devnull), 0)
+        os.dup2(fds.get("stdout", state.devnull), 1)
+        os.dup2(state.devnull, 2)
+        os.dup2(fds["result"], _harness.RESULT_FD)
+        os.dup2(fds["bell"], _harness.BELL_FD)
+        os.closerange(_harness.BELL_FD + 1, 1 << 16)
+        os.chdir(state.job_dir)
+        limits = job["limits"]
+        _rlimit(resource.RLIMIT_CORE, 0)
+        _rlimit(resource.RLIMIT_NOFILE, 256)
+        if limits.get("memory"):
+            _rlimit(resource.RLIMIT_AS, int(limits["memory"]))
+        if limits.get("cpu"):
+            _rlimit(resource.RLIMIT_CPU, max(1, math.ceil(float(limits["cpu"]))))
+        if limits.get("file") is not None:  # the result file must fit too
+            _rlimit(resource.RLIMIT_FSIZE, max(int(limits["file"]), int(limits.get("output", 0)) + 4096))
+        processes = int(limits.get("processes", 1))
+        if processes > 1:
+            _rlimit(resource.RLIMIT_NPROC, processes + 64)
+        if state.seccomp_ok:
+            if state.in_pid_ns:
+                bpf = state.bpf_with_processes if processes > 1 else state.bpf
+            else:
+                bpf = _seccomp.compile_filter(allow_processes=processes > 1, own_pid=os.getpid())
+            assert bpf is not None
+            _linux.install_bpf(bpf)
+    except BaseException:
+        os._exit(73)
+    _harness.run_job(job, state.shm)
+
+
+def _rlimit(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        hard = resource.getrlimit(which)[1]
+        resource.setrlimit(which, (min(value, hard) if hard != resource.RLIM_INFINITY else value, hard))
+
+
+def _kill_job(state: _State, pid: int, processes: int) -> None:
+    for target in (pid,):
+        with contextlib.suppress(OSError):
+            os.killpg(target, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(target, signal.SIGKILL)
+    if state.in_pid_ns and processes > 1:
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+
+
+def _descendants() -> list[int]:
+    """Children (recursively) of this process, from /proc (used without a pid namespace)."""
+    found: list[int] = []
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
+
+
+def _sweep(state: _State, processes: int) -> None:
+    """Leave no process of the job behind, and reap everything."""
+    if state.in_pid_ns:
+        if processes > 1 or not state.seccomp_ok:
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+    elif not state.seccomp_ok or processes > 1:
+        for pid in _descendants():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+
+
+def _wipe(state: _State) -> None:
+    """Empty the work area if the job left anything in it."""
+    try:
+        entries = os.listdir(state.work_root)
+        dirty = entries != ["job"] or bool(os.listdir(state.job_dir))
+    except OSError:
+        dirty = True
+    if not dirty:
+        return
+
+    def _force(func: Any, path: str, _exc: Any) -> None:
+        try:
+            os.chmod(os.path.dirname(path), stat.S_IRWXU)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, stat.S_IRWXU)
+                shutil.rmtree(path, onerror=_force)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+    for name in os.listdir(state.work_root):
+        path = os.path.join(state.work_root, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, stat.S_IRWXU)
+                shutil.rmtree(path, onerror=_force)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+    os.makedirs(state.job_dir, exist_ok=True)
+
+
+def _result_file() -> int:
+    """An anonymous file for the child's result stream (read back with ``pread``)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("results", os.MFD_CLOEXEC)
+    import tempfile  # pragma: no cover - non-Linux
+
+    with tempfile.TemporaryFile() as f:  # pragma: no cover
+        return os.dup(f.fileno())
+
+
+def _stdin_fd(data: bytes) -> int:
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+    else:  # pragma: no cover - non-Linux
+        import tempfile
+
+        with tempfile.TemporaryFile() as f:
+            fd = os.dup(f.fileno())
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+class _JobRun:
+    """One job: fork, supervise until its results are complete, report, clean up.
+
+    The report goes out as soon as the child has rung the doorbell (fd 4, written after
+    its last result line) or has died; the slower part, reaping the child (the kernel
+    tearing down its address space), sweeping stragglers and wiping the work area,
+    happens after, while the supervisor is already judging.
+    """
+
+    def __init__(self, state: _State, job_id: int, job: dict[str, Any], ctl_in: int, ctl_out: int) -> None:
+        self.state, self.job_id, self.job = state, job_id, job
+        self.ctl_in, self.ctl_out = ctl_in, ctl_out
+        limits = job["limits"]
+        self.wall = float(limits.get("wall", 10.0))
+        self.cap = int(limits.get("output", 64 << 20))
+        self.processes = int(limits.get("processes", 1))
+        self.test_limits: list[float] | None = job.get("test_limits")
+        self.report: dict[str, Any] = {"reason": None, "exit": None, "signal": None, "test": None, "finished": False}
+        self.sent = {_protocol.OUTPUT: 0, _protocol.STDOUT: 0}
+        self.offset = 0
+        self.killed_at: float | None = None
+        self.reaped = False
+        self.quit = False
+        self.pid = 0
+        self.pidfd = -1
+
+    # -- setup --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.result_fd = _result_file()
+        bell_r, bell_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self.bell = bell_r
+        fds = {"result": self.result_fd, "bell": bell_w}
+        self.stdout = -1
+        if self.job.get("mode") == "script":
+            self.stdout, stdout_w = os.pipe2(os.O_CLOEXEC)
+            os.set_blocking(self.stdout, False)
+            fds["stdout"] = stdout_w
+            fds["stdin"] = _stdin_fd(self.job.get("stdin", b""))
+        struct.pack_into("qq", self.state.shm, 0, -1, 0)
+        self.t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _child(self.state, self.job, fds)
+            os._exit(74)  # pragma: no cover - _child never returns
+        self.pid = pid
+        for name, fd in fds.items():
+            if name != "result":
+                os.close(fd)
+        if self.state.has_pidfd:
+            try:
+                self.pidfd = os.pidfd_open(pid)
+            except OSError:
+                self.state.has_pidfd = False
+
+    # -- helpers ------------------------------------------------------------------------
+    def kill(self, reason: str | None) -> None:
+        if self.killed_at is None:
+            if reason is not None:
+                self.report["reason"] = reason
+            _kill_job(self.state, self.pid, self.processes)
+            self.killed_at = time.monotonic()
+
+    def relay(self) -> None:
+        """Forward what the child added to its result file since the last look."""
+        while True:
+            try:
+                data = os.pread(self.result_fd, 1 << 20, self.offset)
+            except OSError:
+                return
+            if not data:
+                return
+            self.offset += len(data)
+            self.sent[_protocol.OUTPUT] += len(data)
+            if self.sent[_protocol.OUTPUT] > self.cap:
+                self.kill("output_limit")
+                return
+            _protocol.send(self.ctl_out, _protocol.OUTPUT, self.job_id, data)
+
+    def drain_stdout(self) -> bool:
+        """Forward the child's standard output that is ready; False at end of file."""
+        while self.stdout >= 0:
+            try:
+                data = os.read(self.stdout, 1 << 16)
+            except BlockingIOError:
+                return True
+            except OSError:
+                data = b""
+            if not data:
+                os.close(self.stdout)
+                self.stdout = -1
+                return False
+            self.sent[_protocol.STDOUT] += len(data)
+            if self.sent[_protocol.STDOUT] > self.cap:
+                self.kill("output_limit")
+                return True
+            _protocol.send(self.ctl_out, _protocol.STDOUT, self.job_id, data)
+        return False
+
+    def reap(self, block: bool) -> bool:
+        if self.reaped:
+            return True
+        try:
+            got, status, usage = os.wait4(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self.reaped = True
+            return True
+        if got != self.pid:
+            return False
+        self.reaped = True
+        if os.WIFEXITED(status):
+            self.report["exit"] = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            self.report["signal"] = os.WTERMSIG(status)
+        self.report["cpu"] = usage.ru_utime + usage.ru_stime
+        self.report["maxrss_kb"] = usage.ru_maxrss
+        return True
+
+    def control(self) -> None:
+        header = _protocol.read_exact(self.ctl_in, _protocol.HEADER.size)
+        if not header:
+            self.quit = True
+            self.kill("cancelled")
+            return
+        kind, jid, n = _protocol.HEADER.unpack(header)
+        _protocol.read_exact(self.ctl_in, n)
+        if kind == _protocol.QUIT:
+            self.quit = True
+            self.kill("cancelled")
+        elif kind == _protocol.CANCEL and jid == self.job_id:
+            self.kill("cancelled")
+
+    # -- the loop -----------------------------------------------------------------------
+    def supervise(self) -> dict[str, Any]:
+        poller = select.poll()
+        poller.register(self.bell, select.POLLIN)
+        if self.stdout >= 0:
+            poller.register(self.stdout, select.POLLIN)
+        if self.pidfd >= 0:
+            poller.register(self.pidfd, select.POLLIN)
+        poller.register(self.ctl_in, select.POLLIN)
+        deadline = self.t0 + self.wall
+        next_relay = self.t0 + _FIRST_RELAY
+        shm = self.state.shm
+        while True:
+            now = time.monotonic()
+            if now >= next_relay:
+                self.relay()
+                next_relay = now + _RELAY_EVERY
+            wake = min(deadline, next_relay)
+            if self.killed_at is None:
+                index, started = struct.unpack_from("qq", shm, 0)
+                if self.test_limits is not None and 0 <= index < len(self.test_limits) and started > 0:
+                    test_deadline = started / 1e9 + self.test_limits[index]
+                    if test_deadline <= now:
+                        self.report["test"] = index
+                        self.kill("test_timeout")
+                    wake = min(wake, test_deadline)
+                if now >= deadline:
+                    self.kill("timeout")
+            if self.killed_at is not None:
+                if now >= self.killed_at + 5.0:
+                    self.report["reason"] = "unkillable"
+                    break
+                wake = min(next_relay, self.killed_at + 5.0)
+            timeout_ms = max(0, math.ceil((wake - now) * 1000))
+            if self.pidfd < 0:  # no pidfd: look for the exit every few milliseconds
+                timeout_ms = min(timeout_ms, 5)
+            try:
+                events = poller.poll(min(timeout_ms, 1000))
+            except InterruptedError:
+                continue
+            finished = False
+            for fd, _ev in events:
+                if fd == self.bell:
+                    finished = True
+                elif fd == self.stdout:
+                    if not self.drain_stdout():
+                        poller.unregister(fd)
+                elif fd == self.pidfd:
+                    finished = True
+                elif fd == self.ctl_in:
+                    self.control()
+                    if self.quit:
+                        poller.unregister(self.ctl_in)
+            if self.pidfd < 0 and self.reap(block=False):
+                finished = True
+            if finished:
+                break
+        self.relay()
+        self.drain_stdout()
+        rang = False
+        with contextlib.suppress(OSError):
+            rang = bool(os.read(self.bell, 1))
+        self.report["finished"] = rang
+        if rang or self.killed_at is not None:
+            # Results are complete (or the job was stopped): end the process now; its
+            # exit status adds nothing, and reaping it can wait until after the report.
+            self.kill(None)
+        else:
+            self.reap(block=True)
+        self.report["wall"] = time.monotonic() - self.t0
+        self.report["result_bytes"] = self.sent[_protocol.OUTPUT]
+        self.report["stdout_bytes"] = self.sent[_protocol.STDOUT]
+        return self.report
+
+    def finish(self) -> None:
+        """After the report: reap, sweep stragglers, wipe the work area, close files."""
+        self.reap(block=True)
+        _sweep(self.state, self.processes)
+        for fd in (self.result_fd, self.bell, self.pidfd, self.stdout):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        _wipe(self.state)
+
+
+def serve(state: _State, ctl_in: int, ctl_out: int) -> None:
+    ready = json.dumps(state.protections).encode()
+    _protocol.send(ctl_out, _protocol.READY, 0, ready)
+    while True:
+        try:
+            header = _protocol.read_exact(ctl_in, _protocol.HEADER.size)
+        except EOFError:
+            return
+        if not header:
+            return
+        kind, job_id, n = _protocol.HEADER.unpack(header)
+        payload = _protocol.read_exact(ctl_in, n)
+        if kind == _protocol.QUIT:
+            return
+        if kind != _protocol.JOB:
+            continue
+        run: _JobRun | None = None
+        try:
+            run = _JobRun(state, job_id, pickle.loads(payload), ctl_in, ctl_out)
+            run.start()
+            report = run.supervise()
+        except Exception as exc:  # our own failure: report it, keep serving
+            report = {"reason": "internal", "error": f"{type(exc).__name__}: {exc}"}
+        _protocol.send(ctl_out, _protocol.DONE, job_id, json.dumps(report).encode())
+        if run is not None:
+            with contextlib.suppress(Exception):
+                run.finish()
+            if run.quit:
+                return
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    ctl_in = os.dup(0)
+    ctl_out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    for fd in (ctl_in, ctl_out):
+        os.set_inheritable(fd, False)
+    sys.path[:] = [p for p in config.get("sys_path", sys.path) if p]
+    try:
+        state = start(config, (ctl_in, ctl_out))
+    except Exception as exc:
+        _protocol.send(ctl_out, _protocol.READY, 0, json.dumps({"fatal": f"{type(exc).__name__}: {exc}"}).encode())
+        os._exit(1)
+    with contextlib.suppress(BrokenPipeError, EOFError):
+        serve(state, ctl_in, ctl_out)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except OSError as exc:
+        if exc.errno not in (errno.EPIPE,):
+            raise

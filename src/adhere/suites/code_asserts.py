@@ -1,0 +1,279 @@
+"""Assert-style tests, rewritten so their expected values stay out of the sandbox.
+
+``assert candidate([1, 2], 3) == [4, 5]`` is split at the boundary: the parts that
+involve the program (``candidate([1, 2], 3)``, the *holes*) are evaluated in the
+sandbox and come back as plain data; the rest (``hole == [4, 5]``, the *frame*) is
+evaluated here. The frame may use only literals, containers, arithmetic, comparisons,
+boolean logic, subscripts, and calls of a few pure functions (``abs``, ``round``,
+``len``, ``set``, ``sorted``, ``math.isclose``, ...); anything else becomes a hole. A
+hole may name only ``candidate``, the functions the reference solution defines, and the
+test's imports; otherwise (loop variables, helpers of the test, random inputs) the
+assert cannot be split and runs whole inside the sandbox as an :class:`~adhere.sandbox.Assert`
+(the weaker, documented guarantee).
+
+Python evaluates ``a and b`` lazily; the holes are all evaluated first. The verdict is
+the same (a false ``a`` fails the assert either way); only which failure is reported
+first may differ.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..sandbox import Assert, Check, Test
+from ..sandbox._values import Digest
+
+__all__ = ["RewriteReport", "defined_names", "imported_names", "rewrite_assert", "rewrite_check_function"]
+
+_SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    name: getattr(builtins, name)
+    for name in (
+        "abs", "round", "len", "set", "frozenset", "sorted", "list", "tuple", "dict", "sum", "min", "max",
+        "all", "any", "float", "int", "str", "bool", "complex", "isinstance", "type", "reversed", "enumerate",
+        "zip", "range", "repr", "map", "filter", "divmod", "pow", "chr", "ord", "hash",
+    )
+}  # fmt: skip
+_SAFE_TYPES = {"int", "float", "str", "list", "tuple", "dict", "set", "frozenset", "bool", "complex", "bytes"}
+_SAFE_MATH = {
+    name: getattr(math, name)
+    for name in (
+        "isclose", "fabs", "sqrt", "floor", "ceil", "isnan", "isinf", "isfinite", "log", "log2", "log10", "exp",
+        "pi", "e", "inf", "nan", "trunc", "pow", "hypot", "dist", "prod", "fsum", "comb", "factorial", "gcd",
+    )
+    if hasattr(math, name)
+}  # fmt: skip
+_MATH_MODULE = type("math", (), _SAFE_MATH)
+_FRAME_GLOBALS: dict[str, Any] = {
+    "__builtins__": {},
+    **_SAFE_FUNCTIONS,
+    **{name: getattr(builtins, name) for name in _SAFE_TYPES},
+    "math": _MATH_MODULE,
+}
+_FRAME_NODES = (
+    ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.BoolOp,
+    ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Load, ast.operator, ast.unaryop, ast.boolop,
+    ast.cmpop, ast.keyword, ast.Starred,
+)  # fmt: skip
+
+
+@dataclass
+class RewriteReport:
+    """How a test file was turned into tests (for reports and the documentation)."""
+
+    checks: int = 0
+    asserts: int = 0
+    why_not: str = ""
+
+
+def defined_names(source: str) -> set[str]:
+    """Top-level function and class names (and simple assignments) of ``source``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def imported_names(source: str) -> set[str]:
+    """Names bound by the top-level imports of ``source``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _is_frame_call(node: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in _SAFE_FUNCTIONS or func.id in _SAFE_TYPES
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "math"
+        and func.attr in _SAFE_MATH
+    )
+
+
+class _Splitter:
+    """Cut an expression into a frame (evaluated here) and holes (evaluated in the sandbox)."""
+
+    def __init__(self, allowed: set[str]) -> None:
+        self.allowed = allowed
+        self.holes: list[str] = []
+        self.ok = True
+
+    def split(self, node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Name):
+            if node.id not in self.allowed and (node.id in _SAFE_TYPES or node.id in ("True", "False", "None")):
+                return node
+            return self._hole(node)
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in _SAFE_MATH:
+                return node
+            return self._hole(node)
+        if isinstance(node, ast.Call):
+            # A name the program defines (MBPP's ``def sum(a, b)``) is the program's, not a builtin.
+            shadowed = isinstance(node.func, ast.Name) and node.func.id in self.allowed
+            if shadowed or not _is_frame_call(node):
+                return self._hole(node)
+            node.args = [self.split(a) for a in node.args]
+            for kw in node.keywords:
+                kw.value = self.split(kw.value)
+            return node
+        if isinstance(node, ast.Starred):
+            node.value = self.split(node.value)
+            return node
+        if not isinstance(node, _FRAME_NODES):
+            return self._hole(node)
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, name, self.split(value))
+            elif isinstance(value, list):
+                setattr(node, name, [self.split(v) if isinstance(v, ast.expr) else v for v in value])
+        return node
+
+    def _hole(self, node: ast.expr) -> ast.expr:
+        free = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        bound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | {
+            a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda) for a in n.args.args
+        }
+        unknown = free - bound - self.allowed - set(_SAFE_FUNCTIONS) - _SAFE_TYPES - {"True", "False", "None"}
+        if unknown:
+            self.ok = False
+        index = len(self.holes)
+        self.holes.append(ast.unparse(node))
+        return ast.copy_location(ast.Name(id=f"__h{index}", ctx=ast.Load()), node)
+
+
+def _truthy(value: Any) -> bool:
+    """Python's truthiness; a digest stands for a large (so non-empty) value."""
+    if isinstance(value, Digest):
+        return value.size > 2
+    return bool(value)
+
+
+def _make_judge(frame: ast.Expression, source: str) -> Callable[[tuple[Any, ...]], Any]:
+    code = compile(frame, "<assert>", "eval")
+
+    def judge(values: tuple[Any, ...]) -> tuple[bool, str]:
+        scope = {f"__h{i}": v for i, v in enumerate(values)}
+        try:
+            result = eval(code, dict(_FRAME_GLOBALS), scope)
+        except Exception as exc:
+            return False, f"assertion raised {type(exc).__name__}: {exc}"[:300]
+        if _truthy(result):
+            return True, ""
+        shown = ", ".join(_short(v) for v in values)
+        return False, f"assertion failed: {source[:160]} (the program gave: {shown})"
+
+    return judge
+
+
+def _short(value: Any) -> str:
+    from ..sandbox._values import preview
+
+    return preview(value, 60)
+
+
+def rewrite_assert(statement: ast.Assert, allowed: set[str], *, label: str = "") -> Check | None:
+    """One assert as a :class:`Check`, or None when it cannot be split safely."""
+    splitter = _Splitter(allowed)
+    body = splitter.split(ast.fix_missing_locations(ast.parse(ast.unparse(statement.test), mode="eval")).body)
+    if not splitter.ok:
+        return None
+    frame = ast.fix_missing_locations(ast.Expression(body=body))
+    try:
+        judge = _make_judge(frame, ast.unparse(statement.test))
+    except (SyntaxError, ValueError):  # pragma: no cover - unparse/parse round-trips
+        return None
+    return Check(tuple(splitter.holes), judge, label=label)
+
+
+def rewrite_statements(
+    statements: Iterable[ast.stmt], allowed: set[str], *, prefix: str = ""
+) -> tuple[list[Test], list[str], str]:
+    """Tests for a sequence of statements that are all asserts (or imports / ``pass``).
+
+    Returns (tests, imports to run as setup, why it failed); ``tests`` is empty and
+    ``why`` says why when some statement cannot be split.
+    """
+    tests: list[Test] = []
+    imports: list[str] = []
+    for i, stmt in enumerate(statements):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            imports.append(ast.unparse(stmt))
+            allowed = allowed | imported_names(ast.unparse(stmt))
+            continue
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            continue
+        if not isinstance(stmt, ast.Assert):
+            return [], [], f"statement {i + 1} is a {type(stmt).__name__}, not an assert"
+        check = rewrite_assert(stmt, allowed, label=f"{prefix}{len(tests)}")
+        if check is None:
+            return [], [], f"assert {i + 1} uses names the sandbox cannot see"
+        tests.append(check)
+    return tests, imports, ""
+
+
+def _is_metadata(node: ast.stmt) -> bool:
+    """HumanEval's ``METADATA = {...}`` (not a test)."""
+    return isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id == "METADATA" for t in node.targets)
+
+
+def rewrite_check_function(
+    test_source: str, entry_point: str, allowed: set[str]
+) -> tuple[list[Test], str, RewriteReport]:
+    """Tests from a HumanEval-style ``def check(candidate): assert ...`` file.
+
+    Returns (tests, setup code for the sandbox, report). When the check function cannot
+    be split, a single :class:`Assert` runs the whole file and ``check(entry_point)``.
+    """
+    report = RewriteReport()
+    tree = ast.parse(test_source)
+    module_imports: list[str] = []
+    check_fn: ast.FunctionDef | None = None
+    others: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module_imports.append(ast.unparse(node))
+        elif isinstance(node, ast.FunctionDef) and node.name == "check":
+            check_fn = node
+        elif _is_metadata(node) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            continue
+        else:
+            others.append(type(node).__name__)
+    why = ""
+    if check_fn is None:
+        why = "no check(candidate) function"
+    elif others:
+        why = f"the test file also defines {', '.join(others)}"
+    elif [a.arg for a in check_fn.args.args] != ["candidate"]:
+        why = "check() does not take exactly 'candidate'"
+    if not why and check_fn is not None:
+        allowed_here = allowed | {"candidate"} | imported_names("\n".join(module_imports))
+        tests, imports, why = rewrite_statements(check_fn.body, allowed_here)
+        if not why:
+            report.checks = len(tests)
+            return tests, "\n".join(module_imports + imports), report
+    report.asserts = 1
+    report.why_not = why
+    statement = f"{test_source}\n\ncheck({entry_point})\n"
+    return [Assert(statement, label="check")], "", report
