@@ -9,6 +9,8 @@ trainer library itself, so it can be loaded where the trainer runs:
   ``compute_score_prime`` (positional, ``prime``) and ``compute_score_batch`` (``batch``).
 * :mod:`adhere.integrations.openrlhf` — the remote reward protocol (``get_reward(payload)`` for
   ``POST /get_reward``) and OpenRLHF's ``--remote_rm_url reward_func.py`` form.
+* :mod:`adhere.integrations.inspect` — ``adhere(...)``, an Inspect scorer (needs ``adhere[inspect]``;
+  unscorable samples are ``Score.unscored``).
 
 verl and OpenRLHF cannot take ``None``: unscorable rows get a fallback value you choose
 (``unscorable_value`` / ``ADHERE_UNSCORABLE_VALUE``, default 0.0) and an ``unscorable`` flag.
