@@ -32,16 +32,17 @@ from __future__ import annotations
 
 import re
 import threading
+from array import array
 from typing import Any
 
 import numpy as np
 
 from ._langdetect_model import LangdetectModel, load_model
 from ._seeded_draws import DrawSource, make_source
+from .language import SEED
 
 __all__ = ["SEED", "answer", "decide", "features", "model", "prepare", "vote"]
 
-SEED = 0
 MAX_TEXT_LENGTH = 10_000
 N_TRIAL = 7
 ALPHA_DEFAULT = 0.5
@@ -126,6 +127,7 @@ def prepare(text: str) -> str:
 
 # -- 3. features ------------------------------------------------------------------------------
 
+assert array("i").itemsize == np.dtype(np.int32).itemsize  # feature rows travel as C ints
 _word_cache: dict[str, bytes] = {"": b""}  # normalised word -> its feature rows (int32 bytes)
 # Marks the text's last word, which has no space after it; normalised text never
 # contains this character (it maps to a space).
@@ -141,7 +143,7 @@ def _word_features(key: str, rows: dict[str, int]) -> bytes:
     (and, where a space follows, the last one or two letters with that space).
     """
     padded = " " + key
-    found: list[int] = []
+    grams: list[str] = []
     prev_upper = False
     for k in range(1, len(padded)):
         ch = padded[k]
@@ -151,17 +153,11 @@ def _word_features(key: str, rows: dict[str, int]) -> bytes:
         if skip:
             continue
         if ch != " ":
-            row = rows.get(ch)
-            if row is not None:
-                found.append(row)
-        row = rows.get(padded[k - 1 : k + 1])
-        if row is not None:
-            found.append(row)
+            grams.append(ch)
+        grams.append(padded[k - 1 : k + 1])
         if k >= 2:
-            row = rows.get(padded[k - 2 : k + 1])
-            if row is not None:
-                found.append(row)
-    return np.array(found, dtype=np.int32).tobytes()
+            grams.append(padded[k - 2 : k + 1])
+    return array("i", [row for row in map(rows.get, grams) if row is not None]).tobytes()
 
 
 def features(text: str) -> np.ndarray:

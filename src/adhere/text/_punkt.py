@@ -51,7 +51,7 @@ _LC = _BEG_LC | _MID_LC | _UNK_LC
 _SENT_END = (".", "?", "!")
 _NOT_SENT_START = (";", ":", ",", ".", "!", "?")
 _NUMBER = "##number##"
-_OTHER_SPACE_RE = regex.compile("[\t\n\r\x0b\x0c]")  # with " ", Python's string.whitespace
+_RARE_SPACE = ("\t", "\r", "\x0b", "\x0c")  # with " " and "\n", Python's string.whitespace
 
 # Characters that cannot appear within words (the end characters other than ".").
 _NON_WORD = "(?:[)\";}\\]*:@'({\\[\u2018\u2019\u201c\u201d\u00ab\u00bb?!])"
@@ -211,14 +211,15 @@ class PunktSplitter:
     @staticmethod
     def _candidates(text: str) -> Iterator[tuple[regex.Match[str], str]]:
         """Each candidate end with its context; overlapping word spans keep the later one."""
+        rare_space = [ch for ch in _RARE_SPACE if ch in text]
         prev: regex.Match[str] | None = None
         prev_start = prev_stop = 0
         for match in _PERIOD_CONTEXT_RE.finditer(text):
             at = match.start()
-            # The last ASCII whitespace between the previous candidate and this one.
-            space = text.rfind(" ", prev_stop, at)
-            for other in _OTHER_SPACE_RE.finditer(text, max(space, prev_stop), at):
-                space = other.start()
+            # The last ASCII whitespace (Python's string.whitespace) since the previous candidate.
+            space = max(text.rfind(" ", prev_stop, at), text.rfind("\n", prev_stop, at))
+            for ch in rare_space:
+                space = max(space, text.rfind(ch, prev_stop, at))
             # nltk counts a space found at offset 0 of the gap as no space at all.
             start = space + 1 if space > prev_stop else prev_start
             if prev is not None and prev_stop <= start:

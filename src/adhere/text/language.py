@@ -16,11 +16,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from . import _langdetect
-
 __all__ = ["SEED", "detect"]
 
-SEED = _langdetect.SEED
+SEED = 0  # langdetect's seed; _langdetect (numpy, the profiles) loads on first use
 _CACHE_SIZE = 4096
 _cache: OrderedDict[bytes, str] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -32,6 +30,8 @@ def detect(text: str) -> str | None:
     >>> detect("This is plainly an English sentence about the weather.")
     'en'
     """
+    from . import _langdetect
+
     feats = _langdetect.features(_langdetect.prepare(text))
     if not len(feats):
         return None

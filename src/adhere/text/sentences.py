@@ -10,17 +10,19 @@ only by the parity tests.
 
 from __future__ import annotations
 
-from . import _punkt, _treebank
-
 __all__ = ["punkt_sentences", "treebank_words"]
 
 
 def punkt_sentences(text: str) -> list[str]:
     """Sentences exactly as ``nltk.tokenize.sent_tokenize(text)`` (English) gives them."""
+    from . import _punkt  # regex patterns and the model load on first use
+
     return [text[start:stop] for start, stop in _punkt.sentence_spans(text)]
 
 
 def treebank_words(text: str) -> list[str]:
     """Tokens exactly as ``nltk.word_tokenize(text)`` gives them (English)."""
+    from . import _treebank
+
     tokenize = _treebank.tokenize
     return [token for sentence in punkt_sentences(text) for token in tokenize(sentence)]
