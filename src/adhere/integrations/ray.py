@@ -6,10 +6,12 @@ a sandbox executor) warm across batches, so a cluster verifies at the speed of i
 cores rather than of process start-up. Trainers that already run on Ray (verl,
 OpenRLHF) call into the same cluster; see ``docs/scale.md``.
 
-Input rows carry ``response`` and ``prompt`` and either a ``spec``/``label`` column or
+Input rows carry ``response`` and ``prompt`` and either a ``spec``/``label`` column (the
+label language of :mod:`adhere.labels`: specs, IFEval/IFBench rows, code tests) or
 nothing (then the ``spec`` argument applies to every row). Output rows gain
 ``verdict`` (the verdict tree as a JSON string, lossless), ``outcome``, ``score`` and
-``reward`` (``None`` for unscorable rows unless ``unscorable_value`` is given).
+``reward`` (the ``reward`` declaration's value; ``None`` for unscorable rows unless
+``unscorable_value`` is given).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import orjson
 
 from ..errors import SpecError, require
-from ..serve._pool import spec_key, verify_items
+from ..serve._pool import judge_rows, row_label
 
 __all__ = ["VerifyActor", "verify_dataset"]
 
@@ -30,14 +32,16 @@ class VerifyActor:
 
     def __init__(
         self,
-        spec_json: str | None,
+        label_json: str | None,
+        reward_json: str = '"binary"',
         response_column: str = "response",
         prompt_column: str = "prompt",
         spec_column: str = "spec",
         label_column: str = "label",
         unscorable_value: float | None = None,
     ) -> None:
-        self.spec_json = spec_json
+        self.label_json = label_json
+        self.reward_json = reward_json
         self.response_column = response_column
         self.prompt_column = prompt_column
         self.spec_column = spec_column
@@ -45,13 +49,13 @@ class VerifyActor:
         self.unscorable_value = unscorable_value
 
     def _row_spec(self, batch: Mapping[str, Any], i: int, prompt: str) -> str:
-        if self.spec_json is not None:
-            return self.spec_json
+        if self.label_json is not None:
+            return self.label_json
         spec = _cell(batch, self.spec_column, i)
         label = _cell(batch, self.label_column, i)
         if isinstance(spec, str):
             spec = orjson.loads(spec)
-        return spec_key(spec, label, prompt, f"row[{i}]")
+        return row_label(spec, label, f"row[{i}]")
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         from ..verdict import Verdict
@@ -68,17 +72,18 @@ class VerifyActor:
                 errors[i] = str(exc)
                 items.append(("", "", ""))
         todo = [k for k in range(n) if k not in errors]
-        judged = verify_items([items[k] for k in todo])
+        judged = judge_rows([items[k] for k in todo], self.reward_json)
         verdicts: list[dict[str, Any]] = [{} for _ in range(n)]
-        for k, v in zip(todo, judged, strict=True):
-            verdicts[k] = v
+        rewards: list[float | None] = [None] * n
+        for k, (v, r) in zip(todo, judged, strict=True):
+            verdicts[k], rewards[k] = v, r
         for k, msg in errors.items():
-            verdicts[k] = Verdict.of("spec", None, f"invalid spec or label: {msg}").to_dict()
+            verdicts[k] = Verdict.of("label", None, f"invalid spec or label: {msg}").to_dict()
         out = dict(batch)
         out["verdict"] = [orjson.dumps(v).decode() for v in verdicts]
         out["outcome"] = [v["outcome"] for v in verdicts]
         out["score"] = [v["score"] for v in verdicts]
-        out["reward"] = [v["score"] if v["score"] is not None else self.unscorable_value for v in verdicts]
+        out["reward"] = [r if r is not None else self.unscorable_value for r in rewards]
         return out
 
 
@@ -98,6 +103,7 @@ def verify_dataset(
     prompt_column: str = "prompt",
     spec_column: str = "spec",
     label_column: str = "label",
+    reward: Any = "binary",
     concurrency: int = 2,
     batch_size: int = 256,
     num_cpus: float = 1.0,
@@ -109,17 +115,20 @@ def verify_dataset(
     without it each row's ``spec`` or ``label`` column says what to check. The spec is
     validated here, before any task is scheduled.
     """
-    require("ray", "ray")
-    spec_json: str | None = None
+    ray: Any = require("ray", "ray")
+    label_json: str | None = None
     if spec is not None:
         from ..spec import Spec
 
-        raw = Spec.parse(spec).to_dict()
-        spec_json = spec_key(raw, None, "", "spec")
+        label_json = row_label(Spec.parse(spec).to_dict(), None, "spec")
+    from ..rewards import parse_reward
+
+    parse_reward(reward, "reward")
     return ds.map_batches(
         VerifyActor,
         fn_constructor_kwargs={
-            "spec_json": spec_json,
+            "label_json": label_json,
+            "reward_json": orjson.dumps(reward).decode(),
             "response_column": response_column,
             "prompt_column": prompt_column,
             "spec_column": spec_column,
@@ -128,6 +137,6 @@ def verify_dataset(
         },
         batch_size=batch_size,
         batch_format="numpy",
-        concurrency=concurrency,
+        compute=ray.data.ActorPoolStrategy(size=concurrency),
         num_cpus=num_cpus,
     )

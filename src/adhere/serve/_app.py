@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from ..errors import AdhereError, SpecError
 from ..verdict import Verdict
 from ._config import ServeConfig
 from ._metrics import Metrics
-from ._pool import TextItem, VerifyPool, spec_key
+from ._pool import Row, VerifyPool, row_label
 from ._wire import RewardRequest, RewardResponse, SampleIn, SampleResult, VerifyRequest, VerifyResponse
 
 __all__ = ["create_app"]
@@ -140,9 +141,38 @@ class GuardMiddleware:
         await self.app(scope, replay_receive, tracking_send)
 
 
-def _spec_json(sample: SampleIn, index: int) -> str:
-    """Validate a sample's spec or label now (4xx on error) and return canonical JSON."""
-    return spec_key(sample.spec, sample.label, sample.prompt, f"samples[{index}]")
+def _reward_json(reward: Any, path: str) -> str:
+    """Validate a reward declaration (4xx on error) and return it as JSON for the workers."""
+    from ..rewards import parse_reward
+
+    parse_reward(reward, path)
+    return orjson.dumps(reward).decode()
+
+
+def _float(raw: str | None) -> float | None:
+    return None if raw in (None, "") else float(raw)
+
+
+def _check_openrlhf(body: Any, max_batch: int) -> None:
+    """The OpenRLHF request's shape and every label, validated before any work (4xx on error)."""
+    from ..labels import parse_label
+
+    queries = body.get("query")
+    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+        raise SpecError("'query' must be a list of strings", "query")
+    if len(queries) > max_batch:
+        raise SpecError(f"a request holds at most {max_batch} queries; got {len(queries)}", "query")
+    for name in ("prompts", "labels"):
+        column = body.get(name)
+        if not isinstance(column, list) or len(column) != len(queries):
+            raise SpecError(f"'{name}' must be a list with one entry per query ({len(queries)})", name)
+    for i, label in enumerate(body["labels"]):
+        try:
+            parse_label(label, path=f"labels[{i}]")
+        except SpecError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", f"labels[{i}]") from None
 
 
 def create_app(config: ServeConfig | None = None) -> Any:
@@ -150,7 +180,7 @@ def create_app(config: ServeConfig | None = None) -> Any:
     from ..errors import require
 
     require("fastapi", "serve")
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
 
     cfg = config or ServeConfig()
@@ -186,48 +216,77 @@ def create_app(config: ServeConfig | None = None) -> Any:
         path = getattr(exc, "path", "")
         return JSONResponse({"detail": str(exc), "path": path}, status_code=status)
 
-    async def judge(samples: list[SampleIn], deadline_s: float | None) -> list[dict[str, Any]]:
-        items: list[TextItem] = [(_spec_json(s, i), s.response, s.prompt) for i, s in enumerate(samples)]
-        budget = min(deadline_s or cfg.deadline_s, cfg.deadline_s)
+    def budget_of(deadline_s: float | None) -> float:
+        return min(deadline_s or cfg.deadline_s, cfg.deadline_s)
+
+    def deadline_verdict(budget: float) -> dict[str, Any]:
+        reason = f"deadline of {budget:g}s exceeded before this sample was judged"
+        return Verdict.of("deadline", None, reason).to_dict()
+
+    async def judge(
+        samples: list[SampleIn], deadline_s: float | None, reward: Any = "binary", mode: str = "strict"
+    ) -> list[tuple[dict[str, Any], float | None]]:
+        if len(samples) > cfg.max_batch:
+            raise SpecError(f"a request holds at most {cfg.max_batch} samples; got {len(samples)}", "samples")
+        rows: list[Row] = [
+            (row_label(s.spec, s.label, f"samples[{i}]", mode), s.response, s.prompt) for i, s in enumerate(samples)
+        ]
+        reward_json = _reward_json(reward, "reward")
+        budget = budget_of(deadline_s)
         pool: VerifyPool = state["pool"]
         try:
-            verdicts = await asyncio.wait_for(pool.verify(items), timeout=budget)
+            judged = await asyncio.wait_for(pool.judge(rows, reward_json, mode), timeout=budget)
         except asyncio.TimeoutError:
-            reason = f"deadline of {budget:g}s exceeded before this sample was judged"
-            verdicts = [Verdict.of("deadline", None, reason).to_dict() for _ in items]
-        for v in verdicts:
+            judged = [(deadline_verdict(budget), None) for _ in rows]
+        for v, _ in judged:
             metrics.inc("samples_total", outcome=str(v["outcome"]))
-        return verdicts
-
-    def check_batch(n: int) -> None:
-        if n > cfg.max_batch:
-            raise SpecError(f"a request holds at most {cfg.max_batch} samples; got {n} (split the batch)", "samples")
+        return judged
 
     @app.post("/v1/verify", response_model=VerifyResponse)
     async def verify(req: VerifyRequest) -> Any:
         """Judge a batch of samples; one verdict tree per sample, in order."""
         t0 = time.perf_counter()
-        check_batch(len(req.samples))
-        verdicts = await judge(req.samples, req.deadline_s)
+        judged = await judge(req.samples, req.deadline_s)
         results = [
             SampleResult(outcome=v["outcome"], score=v["score"], reason=v.get("reason", ""), verdict=v)
-            for v in verdicts
+            for v, _ in judged
         ]
         return VerifyResponse(results=results, elapsed_s=time.perf_counter() - t0)
 
     @app.post("/v1/reward", response_model=RewardResponse)
     async def reward(req: RewardRequest) -> Any:
-        """A float per sample (the verdict's score); unscorable samples are null unless you pick a value."""
+        """A reward per sample (``reward``: a declaration, default ``"binary"``; a label's own
+        ``"reward"`` wins). Unscorable samples are null unless you choose ``unscorable_value``."""
         t0 = time.perf_counter()
-        check_batch(len(req.samples))
-        verdicts = await judge(req.samples, req.deadline_s)
-        rewards = [v["score"] if v["score"] is not None else req.unscorable_value for v in verdicts]
+        judged = await judge(req.samples, req.deadline_s, req.reward, req.mode)
         return RewardResponse(
-            rewards=rewards,
-            unscorable=[v["score"] is None for v in verdicts],
-            reasons=[v.get("reason", "") for v in verdicts],
+            rewards=[r if r is not None else req.unscorable_value for _, r in judged],
+            unscorable=[r is None for _, r in judged],
+            reasons=[v.get("reason", "") for v, _ in judged],
             elapsed_s=time.perf_counter() - t0,
         )
+
+    @app.post("/get_reward")
+    async def get_reward(body: dict[str, Any]) -> Any:
+        """OpenRLHF's remote reward protocol: ``{"query", "prompts", "labels"}`` in;
+        ``{"rewards", "scores", "extra_logs"}`` out (see :mod:`adhere.integrations.openrlhf`).
+        Unscorable rows get ``ADHERE_UNSCORABLE_VALUE`` (default 0.0) and ``extra_logs.unscorable = 1``."""
+        _check_openrlhf(body, cfg.max_batch)
+        reward_decl = os.environ.get("ADHERE_REWARD") or "binary"
+        mode = os.environ.get("ADHERE_MODE") or "strict"
+        unscorable = os.environ.get("ADHERE_UNSCORABLE_VALUE")
+        pool: VerifyPool = state["pool"]
+        budget = budget_of(None)
+        try:
+            out = await asyncio.wait_for(
+                pool.openrlhf(body, _reward_json(reward_decl, "ADHERE_REWARD"), _float(unscorable), mode),
+                timeout=budget,
+            )
+        except asyncio.TimeoutError:
+            raise HTTPException(504, f"deadline of {budget:g}s exceeded") from None
+        for flag in out["extra_logs"].get("unscorable", []):
+            metrics.inc("samples_total", outcome="unscorable" if flag else "judged")
+        return out
 
     @app.get("/v1/checks")
     async def checks(q: str = "", tag: str | None = None) -> Any:

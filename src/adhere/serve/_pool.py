@@ -1,10 +1,12 @@
-"""Text verification spread over worker processes.
+"""Judging and rewarding spread over worker processes.
 
 The event loop must never run checks itself (one slow response would stall every
-client), so text checks run in a process pool. Requests are split into chunks so a
-large batch uses every worker; specs travel as canonical JSON and each worker keeps
-an LRU of parsed specs, so a training run that repeats the same few specs parses
-each once per worker.
+client), so judging runs in a process pool: text labels in the worker, code-test labels
+through the worker's own sandbox executor. Requests are split into chunks so a large
+batch uses every worker, keeping each rollout group (same prompt and label) in one
+chunk so group rewards (VeRPO) see the whole group. Labels travel as canonical JSON and
+each worker memoises parsed labels and rewards, so a training run that repeats the same
+few labels parses each once per worker.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
@@ -21,32 +23,68 @@ import orjson
 
 from ..errors import SpecError
 
-__all__ = ["TextItem", "VerifyPool", "spec_key", "verify_items"]
+__all__ = ["Row", "VerifyPool", "judge_rows", "row_label"]
 
-# (canonical spec JSON, response text, prompt text)
-TextItem = tuple[str, str, str]
+Row = tuple[str, str, str]
+"""(canonical label JSON, response text, prompt text)."""
 
-
-@lru_cache(maxsize=4096)
-def _spec(spec_json: str) -> Any:
-    from ..spec import Spec
-
-    return Spec.parse(orjson.loads(spec_json))
+Judged = tuple[dict[str, Any], float | None]
+"""(verdict tree as a dict, reward or None when unscorable)."""
 
 
-def verify_items(items: Sequence[TextItem]) -> list[dict[str, Any]]:
-    """Judge items in this process; a verdict dict per item (never raises per item)."""
-    from ..subjects import Response
-    from ..verdict import Verdict
+@lru_cache(maxsize=8192)
+def _label(key: str, mode: str) -> Any:
+    from ..labels import parse_label
 
-    out: list[dict[str, Any]] = []
-    for spec_json, text, prompt in items:
-        try:
-            verdict = _spec(spec_json).evaluate(Response(text, prompt))
-        except Exception as exc:  # validated before queueing; this is our own bug
-            verdict = Verdict.of("spec", None, f"internal error: {type(exc).__name__}: {exc}")
-        out.append(verdict.to_dict())
-    return out
+    return parse_label(orjson.loads(key), mode=mode)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=256)
+def _reward(reward_json: str) -> Any:
+    from ..rewards import parse_reward
+
+    return parse_reward(orjson.loads(reward_json))
+
+
+def judge_rows(rows: Sequence[Row], reward_json: str = '"binary"', mode: str = "strict") -> list[Judged]:
+    """Judge and reward rows in this process (labels were validated by the caller)."""
+    from ..rewards import RewardItem, score_items
+
+    items = [RewardItem(_label(key, mode), response, prompt) for key, response, prompt in rows]
+    return [(s.verdict.to_dict(), s.reward) for s in score_items(items, _reward(reward_json))]
+
+
+def openrlhf_rows(payload: Mapping[str, Any], reward_json: str, unscorable_value: float | None, mode: str) -> Any:
+    """One OpenRLHF ``/get_reward`` exchange in this process."""
+    from ..integrations.openrlhf import get_reward
+
+    return get_reward(payload, reward=orjson.loads(reward_json), unscorable_value=unscorable_value, mode=mode)
+
+
+def row_label(spec: Any, label: Any, where: str, mode: str = "strict") -> str:
+    """Canonical JSON of what a sample must adhere to (a ``spec``, or a ``label`` in the label
+    language), validated now so errors surface (as 4xx) before any work is queued.
+
+    Raises :class:`SpecError` naming ``where`` (e.g. ``samples[3].label``).
+    """
+    from ..labels import parse_label
+
+    if spec is not None and label is not None:
+        raise SpecError("give either 'spec' or 'label', not both", where)
+    if spec is not None:
+        raw: Any = {"spec": spec}
+        path = where
+    elif label is not None:
+        raw, path = label, f"{where}.label"
+    else:
+        raise SpecError("each sample needs a 'spec' or a 'label'", where)
+    try:
+        parsed = parse_label(raw, path=path, mode=mode)  # type: ignore[arg-type]
+    except SpecError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None
+    return str(parsed.key)
 
 
 def _warm() -> None:
@@ -55,10 +93,24 @@ def _warm() -> None:
     len(REGISTRY)
 
 
-class VerifyPool:
-    """A process pool (or, with ``workers=0``, a thread) running :func:`verify_items`."""
+def _group_chunks(keys: Sequence[Any], parts: int, min_size: int) -> list[list[int]]:
+    """Indices split into about ``parts`` chunks of at least ``min_size``, groups kept whole."""
+    groups: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    target = max(min_size, -(-len(keys) // max(1, parts)))
+    chunks: list[list[int]] = [[]]
+    for members in groups.values():
+        if chunks[-1] and len(chunks[-1]) + len(members) > target:
+            chunks.append([])
+        chunks[-1].extend(members)
+    return chunks
 
-    def __init__(self, workers: int | None = None, chunk: int = 32) -> None:
+
+class VerifyPool:
+    """A process pool (or, with ``workers=0``, one thread) for :func:`judge_rows`."""
+
+    def __init__(self, workers: int | None = None, chunk: int = 16) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.chunk = max(1, chunk)
         self.busy = 0
@@ -71,64 +123,61 @@ class VerifyPool:
 
     def warm_up(self) -> None:
         """Start every worker now so the first request does not pay for imports."""
-        futures = [self._executor.submit(verify_items, []) for _ in range(max(1, self.workers))]
+        futures = [self._executor.submit(judge_rows, []) for _ in range(max(1, self.workers))]
         for f in futures:
             f.result()
 
-    async def verify(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
+    async def judge(self, rows: Sequence[Row], reward_json: str = '"binary"', mode: str = "strict") -> list[Judged]:
         loop = asyncio.get_running_loop()
-        size = self.chunk
-        if self.workers > 1 and len(items) > size:
-            size = max(8, -(-len(items) // self.workers))
-            size = min(size, self.chunk * 4)
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        chunks = _group_chunks([(r[0], r[2]) for r in rows], self.workers, self.chunk)
         self.busy += 1
         try:
-            parts = await asyncio.gather(*(loop.run_in_executor(self._executor, verify_items, c) for c in chunks))
+            parts = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._executor, judge_rows, [rows[i] for i in c], reward_json, mode)
+                    for c in chunks
+                )
+            )
         finally:
             self.busy -= 1
-        return [v for part in parts for v in part]
+        out: list[Judged | None] = [None] * len(rows)
+        for c, part in zip(chunks, parts, strict=True):
+            for i, judged in zip(c, part, strict=True):
+                out[i] = judged
+        return [j for j in out if j is not None]
+
+    async def openrlhf(
+        self, payload: Mapping[str, Any], reward_json: str, unscorable_value: float | None, mode: str
+    ) -> dict[str, Any]:
+        """OpenRLHF's exchange, rows split over the workers by prompt, answers merged in order."""
+        queries, prompts, labels = payload["query"], payload["prompts"], payload["labels"]
+        chunks = _group_chunks([str(p) for p in prompts], self.workers, self.chunk)
+        loop = asyncio.get_running_loop()
+        subs = [
+            {"query": [queries[i] for i in c], "prompts": [prompts[i] for i in c], "labels": [labels[i] for i in c]}
+            for c in chunks
+        ]
+        self.busy += 1
+        try:
+            parts = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._executor, openrlhf_rows, sub, reward_json, unscorable_value, mode)
+                    for sub in subs
+                )
+            )
+        finally:
+            self.busy -= 1
+        n = len(queries)
+        rewards: list[Any] = [None] * n
+        scores: list[Any] = [None] * n
+        logs: dict[str, list[Any]] = {}
+        for c, part in zip(chunks, parts, strict=True):
+            for j, i in enumerate(c):
+                rewards[i] = part["rewards"][j]
+                scores[i] = part["scores"][j]
+                for name, values in part.get("extra_logs", {}).items():
+                    logs.setdefault(name, [None] * n)[i] = values[j]
+        return {"rewards": rewards, "scores": scores, "extra_logs": logs}
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=False)
-
-
-def spec_key(spec: Any, label: Any, prompt: str, where: str) -> str:
-    """Canonical JSON of the spec a sample asks for (a ``spec``, or a ``label`` in the label
-    language), validated now so errors surface before any work is queued.
-
-    Raises :class:`SpecError` naming ``where`` (e.g. ``samples[3].label``).
-    """
-    if spec is not None and label is not None:
-        raise SpecError("give either 'spec' or 'label', not both", where)
-    if spec is not None:
-        raw: Any = spec
-        path = f"{where}.spec"
-    elif label is not None:
-        path = f"{where}.label"
-        raw = _label_to_spec(label, prompt, path)
-    else:
-        raise SpecError("each sample needs a 'spec' or a 'label'", where)
-    key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS).decode()
-    try:
-        _spec(key)
-    except SpecError as exc:
-        inner = exc.path.removeprefix("spec").lstrip(".")
-        raise SpecError(exc.message, f"{path}.{inner}" if inner else path) from None
-    return key
-
-
-def _label_to_spec(label: Any, prompt: str, path: str) -> Any:
-    """The spec a label stands for (the label language lives in :mod:`adhere.labels`)."""
-    import importlib
-
-    try:
-        labels: Any = importlib.import_module("adhere.labels")
-    except ImportError:
-        raise SpecError("labels are not supported by this build; send a 'spec'", path) from None
-    try:
-        return labels.label_spec(label, prompt=prompt, path=path)
-    except SpecError:
-        raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,8 @@ class VerifyResponse(BaseModel):
 
 
 class RewardRequest(VerifyRequest):
+    reward: Any = Field("binary", description="A reward declaration (see docs/rewards.md); a label's own wins.")
+    mode: Literal["strict", "loose"] = Field("strict", description="IFEval/IFBench mode for rows without one.")
     unscorable_value: float | None = Field(
         None, description="Reward to send for unscorable samples; null keeps them null (the honest default)."
     )
