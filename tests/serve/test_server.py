@@ -218,3 +218,56 @@ def test_graceful_shutdown_finishes_in_flight_work(launch: Any) -> None:
     t.join(60)
     s.proc.wait(30)
     assert result == {"status": 200, "n": n}, json.dumps(result)
+
+
+IFEVAL_LABEL = {
+    "instruction_id_list": ["punctuation:no_comma", "change_case:english_lowercase"],
+    "kwargs": [{}, {}],
+}
+
+
+def test_reward_declarations_and_ifeval_labels(server: Any) -> None:
+    samples = [
+        {"response": "all lowercase and no commas here.", "prompt": "p", "label": IFEVAL_LABEL},
+        {"response": "all lowercase, but a comma.", "prompt": "p", "label": IFEVAL_LABEL},
+        {"response": "Not Lowercase, And A Comma.", "prompt": "p", "label": IFEVAL_LABEL},
+    ]
+    with server.client() as c:
+        binary = c.post("/v1/reward", json={"samples": samples}).json()
+        fraction = c.post("/v1/reward", json={"samples": samples, "reward": "fraction"}).json()
+        bad = c.post("/v1/reward", json={"samples": samples, "reward": {"fractoin": {}}})
+    assert binary["rewards"] == [1.0, 0.0, 0.0]
+    assert fraction["rewards"] == [1.0, 0.5, 0.0]
+    assert bad.status_code == 422 and "reward" in bad.json()["path"]
+
+
+def test_get_reward_speaks_openrlhf(server: Any) -> None:
+    prompts = ["<|im_start|>user\nanswer in lowercase<|im_end|>\n<|im_start|>assistant\n"] * 3
+    answers = ["fine, lowercase.", "no commas in lowercase", "UPPER"]
+    body = {
+        "query": [p + a + "<|im_end|>" for p, a in zip(prompts, answers, strict=True)],
+        "prompts": prompts,
+        "labels": [json.dumps(IFEVAL_LABEL)] * 3,
+    }
+    with server.client() as c:
+        r = c.post("/get_reward", json=body)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        bad = c.post("/get_reward", json={**body, "labels": ["{not json"] * 3})
+        short = c.post("/get_reward", json={**body, "labels": body["labels"][:2]})
+    assert out["rewards"] == [0.0, 1.0, 0.0]
+    assert out["scores"] == [0.5, 1.0, 0.5]  # the verdict's score: share of instructions followed
+    assert out["extra_logs"]["unscorable"] == [0.0, 0.0, 0.0]
+    assert out["extra_logs"]["adhere_pass"] == [0.0, 1.0, 0.0]
+    assert bad.status_code == 422 and bad.json()["path"] == "labels[0]"
+    assert short.status_code == 422 and "one entry per query" in short.json()["detail"]
+
+
+def test_malformed_label_is_a_4xx_naming_the_kwarg(server: Any) -> None:
+    label = {"instruction_id_list": ["length_constraints:number_words"], "kwargs": [{"num_words": "many"}]}
+    with server.client() as c:
+        r = c.post("/v1/verify", json={"samples": [{"response": "x", "label": label}]})
+        assert r.status_code == 422
+        assert r.json()["path"].startswith("samples[0].label")
+        assert "num_words" in r.text
+        assert c.post("/v1/verify", json={"samples": [{"response": "x", "spec": NO_COMMA}]}).status_code == 200
