@@ -10,6 +10,7 @@ import typer
 
 from .commands import catalog, serve
 from .commands import eval as eval_command
+from .commands import report as report_command
 
 app = typer.Typer(
     name="adhere",
@@ -22,6 +23,7 @@ app = typer.Typer(
 catalog.register(app)
 eval_command.register(app)
 serve.register(app)
+report_command.register(app)
 
 
 def main() -> None:

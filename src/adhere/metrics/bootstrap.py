@@ -9,7 +9,9 @@ dependence: the several instructions or samples of one prompt rise and fall toge
 
 The interval is the percentile bootstrap of the ratio estimator
 ``sum(w * num) / sum(w * den)`` where ``w`` are multinomial resampling counts. A
-resample whose denominator is 0 is dropped. Same ``seed``, same interval.
+resample whose denominator is 0 is dropped. Same ``seed``, same interval. With fewer
+than :data:`MIN_UNITS` units judged there is no interval (NaN): a bootstrap of two
+prompts would claim a certainty it does not have.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "DEFAULT_CONFIDENCE",
     "DEFAULT_RESAMPLES",
+    "MIN_UNITS",
     "Interval",
     "bootstrap_mean",
     "bootstrap_ratio",
@@ -32,6 +35,7 @@ __all__ = [
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
+MIN_UNITS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ def bootstrap_ratio(
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
     seed: int = 0,
+    min_units: int = MIN_UNITS,
 ) -> Interval:
     """Interval for ``sum(num) / sum(den)``, resampling units (the array positions).
 
@@ -124,7 +129,7 @@ def bootstrap_ratio(
         raise ValueError("denominators must be >= 0")
     total = d.sum()
     estimate = float(n.sum() / total) if total > 0 else math.nan
-    if n.size == 0:
+    if int(np.count_nonzero(d)) < max(1, min_units):
         return Interval(estimate, math.nan, math.nan, confidence)
     counts = resample_counts(n.size, n_resamples, np.random.default_rng(seed))
     return percentile_interval(ratio_stats(counts, n, d), estimate, confidence)
@@ -136,7 +141,9 @@ def bootstrap_mean(
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
     seed: int = 0,
+    min_units: int = MIN_UNITS,
 ) -> Interval:
     """Interval for the mean of per-unit values (pass@k of each task, ...)."""
     v = np.asarray(values, dtype=np.float64)
-    return bootstrap_ratio(v, np.ones_like(v), n_resamples=n_resamples, confidence=confidence, seed=seed)
+    ones = np.ones_like(v)
+    return bootstrap_ratio(v, ones, n_resamples=n_resamples, confidence=confidence, seed=seed, min_units=min_units)

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from .bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
+    MIN_UNITS,
     Interval,
     percentile_interval,
     ratio_stats,
@@ -198,9 +199,13 @@ def _intervals(
     stats = ratio_stats(counts, num, den)  # (resamples, columns)
     totals = den.sum(axis=0)
     out = []
+    judged_units = np.count_nonzero(den, axis=0)
     for j in range(len(parts)):
         estimate = float(num[:, j].sum() / totals[j]) if totals[j] > 0 else float("nan")
-        out.append(percentile_interval(stats[:, j], estimate, confidence))
+        if judged_units[j] < MIN_UNITS:  # too few prompts for an honest interval
+            out.append(Interval(estimate, float("nan"), float("nan"), confidence))
+        else:
+            out.append(percentile_interval(stats[:, j], estimate, confidence))
     return out
 
 

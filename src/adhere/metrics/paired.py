@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from .bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
+    MIN_UNITS,
     Interval,
     percentile_interval,
     ratio_stats,
@@ -62,7 +63,7 @@ def paired_bootstrap(
     """Interval for ``ratio(A) - ratio(B)``, resampling units jointly."""
     na, da, nb, db = _arrays(num_a, den_a, num_b, den_b)
     estimate = _ratio(na, da) - _ratio(nb, db)
-    if na.size == 0:
+    if int(np.count_nonzero(da + db)) < MIN_UNITS:
         return Interval(estimate, math.nan, math.nan, confidence)
     counts = resample_counts(na.size, n_resamples, np.random.default_rng(seed))
     stats = ratio_stats(counts, na, da) - ratio_stats(counts, nb, db)
