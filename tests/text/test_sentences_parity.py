@@ -132,3 +132,24 @@ def test_contraction_probe_never_misses(text: str) -> None:
     changed = any(p.sub(r" \1 \2 ", padded) != padded for p in _treebank._CONTRACTIONS)
     if changed:
         assert _treebank._may_contract(padded)
+
+
+rule_text = st.text(
+    alphabet=st.sampled_from(
+        list(
+            "aZ9_ .,:;'\"`()[]{}<>*?!-@#$%&\n\t\x1c"
+            "\u00ab\u00bb\u201c\u201d\u2018\u2019\u201e\u2013\u00bd\u0301sSmMdDlLrReEvVnNtT"
+        )
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(rule_text)
+def test_rule_prechecks_never_skip_a_rewrite(text: str) -> None:
+    """Each rule is skipped only when its regex would leave the text unchanged."""
+    rules = _treebank._STARTING_QUOTES + _treebank._PUNCTUATION + _treebank._ENDING_QUOTES
+    for applies, pattern, replacement in rules:
+        if not applies(text):
+            assert pattern.sub(replacement, text) == text

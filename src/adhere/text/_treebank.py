@@ -46,6 +46,29 @@ def _has(sub: str) -> Callable[[str], bool]:
     return lambda s: sub in s
 
 
+def _has_any_of(subs: tuple[str, ...]) -> Callable[[str], bool]:
+    def probe(s: str) -> bool:
+        for sub in subs:  # noqa: SIM110
+            if sub in s:
+                return True
+        return False
+
+    return probe
+
+
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _may_open_quote(s: str) -> bool:
+    """Is some "'" not preceded by an ASCII word character (which \\w surely matches)?"""
+    at = s.find("'")
+    while at >= 0:
+        if at == 0 or s[at - 1] not in _ASCII_WORD:
+            return True
+        at = s.find("'", at + 1)
+    return False
+
+
 _CLOSING = "\u00bb\u201d\u2019"  # » ” ’
 
 _STARTING_QUOTES: list[_Rule] = [
@@ -53,13 +76,13 @@ _STARTING_QUOTES: list[_Rule] = [
     (lambda s: s.startswith('"'), regex.compile(r'^"'), "``"),
     (_has("``"), regex.compile("(``)"), r" \1 "),
     (lambda s: '"' in s or "''" in s, regex.compile(r"([ (\[{<])(\"|'{2})"), r"\1 `` "),
-    (_has("'"), regex.compile(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)"), r"\1 "),
+    (_may_open_quote, regex.compile(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)"), r"\1 "),
 ]
 
 _PUNCTUATION: list[_Rule] = [
     (_has("."), regex.compile(f"([^.])(\\.)([\\])}}>\"'{_CLOSING} ]*+)\\s*$"), r"\1 \2 \3 "),
     (_has_any(":,"), regex.compile(r"([:,])([^\d])"), r" \1 \2"),
-    (_has_any(":,"), regex.compile(r"([:,])$"), r" \1 "),
+    (lambda s: s.endswith((":", ",", ":\n", ",\n")), regex.compile(r"([:,])$"), r" \1 "),
     (_has(".."), regex.compile(r"\.{2,}"), r" \g<0> "),
     (_has_any(";@#$%&"), regex.compile(r"[;@#$%&]"), r" \g<0> "),
     (_has_any("\u2012\u2013\u2014\u2015"), regex.compile("[\u2012-\u2015]"), r" \g<0> "),
@@ -75,8 +98,16 @@ _ENDING_QUOTES: list[_Rule] = [
     (_has_any(_CLOSING), regex.compile(f"([{_CLOSING}])"), r" \1 "),
     (_has("''"), regex.compile(r"''"), " '' "),
     (_has('"'), regex.compile(r'"'), " '' "),
-    (_has("'"), regex.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 "),
-    (_has("'"), regex.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 "),
+    (
+        _has_any_of(("' ", "'s ", "'S ", "'m ", "'M ", "'d ", "'D ")),
+        regex.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "),
+        r"\1 \2 ",
+    ),
+    (
+        _has_any_of(("'ll ", "'LL ", "'re ", "'RE ", "'ve ", "'VE ", "n't ", "N'T ")),
+        regex.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "),
+        r"\1 \2 ",
+    ),
 ]
 
 # MacIntyre's contractions, in the standard ``re`` engine as nltk compiles them.
