@@ -5,7 +5,8 @@ A label is a JSON object (or a JSON string of one) found in a TRL dataset column
 an optional ``"reward"`` declaration (:func:`adhere.rewards.parse_reward`) that overrides
 the trainer adapter's default reward for this row::
 
-    {"spec": {...}}                                      a spec tree (docs/specs.md)
+    {"spec": {...}}                                      a spec tree (docs/specs.md); a bare
+                                                          spec tree ({"all": [...]}) is read the same
     {"instruction_id_list": [...], "kwargs": [...],      an IFEval or IFBench row (ids of
      "mode": "strict" | "loose"}                          both catalogs may mix); strict by
                                                           default; a row's "key" and "prompt"
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import SpecError
+from .spec import _KINDS as SPEC_KINDS
 from .spec import IFEVAL_VARIANTS, AllNode, LooseNode, Node, Spec, parse_node
 from .subjects import Response
 from .verdict import Verdict
@@ -215,6 +217,9 @@ def _parse_object(raw: dict[str, Any], path: str, mode: str) -> Label:
         return Label("instructions", spec=spec, reward=reward, key=key)
     if keys and keys <= _TEST_KEYS and ("inputs" in keys or "asserts" in keys):
         return Label("tests", tests=_tests(body, path), reward=reward, key=key)
+    if keys & set(SPEC_KINDS):  # a bare spec tree: a dataset's "spec" column
+        wrapped = {"spec": body, "reward": raw["reward"]} if "reward" in raw else {"spec": body}
+        return Label("spec", spec=_spec(body, path), reward=reward, key=_canonical(wrapped))
     forms = "'spec', 'instruction_id_list' (+ 'kwargs'), 'tests', or verl's 'inputs'/'outputs'"
     raise SpecError(f"a label needs exactly one of {forms} (plus an optional 'reward'); got keys {sorted(raw)}", path)
 

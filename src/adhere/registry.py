@@ -150,10 +150,10 @@ class CheckRegistry:
 
     def get(self, check_id: str, path: str = "") -> CheckInfo:
         self._ensure_loaded()
+        if not isinstance(check_id, str):  # before the lookup: a list or dict id is unhashable
+            raise SpecError(f"a check id must be a string, got {type(check_id).__name__}", path)
         info = self._checks.get(check_id)
         if info is None:
-            if not isinstance(check_id, str):
-                raise SpecError(f"a check id must be a string, got {type(check_id).__name__}", path)
             close = difflib.get_close_matches(check_id, self._checks, n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             raise SpecError(f"unknown check id {check_id!r}{hint} (`adhere list` shows the catalog)", path)

@@ -173,6 +173,15 @@ def test_label_column_with_per_row_rewards_and_a_bad_row(caplog: pytest.LogCaptu
     assert "no.such_check" in caplog.text
 
 
+def test_a_spec_column() -> None:
+    rows = [
+        {"prompt": "p", "spec": {"check": "punctuation.no_comma"}},
+        {"prompt": "q", "spec": {"not": {"check": "punctuation.no_comma"}}},
+    ]
+    (values,), _ = call_like_grpo([reward_func(label_column="spec")], rows, ["a b", "a b"], [[1], [1]])
+    assert values == [1.0, 0.0]
+
+
 def test_one_spec_for_every_row_and_overlong_from_completion_ids() -> None:
     spec = {"check": "punctuation.no_comma"}
     reward = {"sum": ["binary", {"overlong": {"max_length": 10, "buffer": 4}}]}

@@ -32,6 +32,14 @@ def test_spec_label_as_object_and_json_string() -> None:
     assert v.failed
 
 
+def test_a_bare_spec_tree_reads_as_a_spec_label() -> None:
+    spec = {"all": [{"check": "punctuation.no_comma"}]}
+    bare, wrapped = parse_label(spec), parse_label({"spec": spec})
+    assert bare.kind == "spec" and bare.key == wrapped.key
+    with_reward = parse_label({**spec, "reward": "fraction"})
+    assert with_reward.reward is not None and with_reward.key == parse_label({"spec": spec, "reward": "fraction"}).key
+
+
 def test_instruction_row_strict_and_loose() -> None:
     row = {"instruction_id_list": ["change_case:english_lowercase"], "kwargs": [{}]}
     response = "Title Line\nall lowercase below"
@@ -92,6 +100,8 @@ BAD: list[tuple[Any, str, str]] = [
     ([1, 2], "label", "JSON object"),
     ({}, "label", "needs exactly one of"),
     ({"spec": {"check": "punctuation.no_coma"}}, "label.spec.check", "did you mean"),
+    ({"spec": {"check": []}}, "label.spec.check", "must be a string"),  # an unhashable id (found by fuzzing)
+    ({"check": {"a": 1}}, "label.check", "must be a string"),
     ({"spec": {"check": "punctuation.no_comma"}, "reward": "binray"}, "label.reward", "did you mean 'binary'"),
     ({"instruction_id_list": ["punctuation:no_coma"], "kwargs": [{}]}, "label.instruction_id_list[0]", "no_comma"),
     ({"instruction_id_list": [], "kwargs": []}, "label.instruction_id_list", "non-empty"),
