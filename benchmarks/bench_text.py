@@ -46,7 +46,7 @@ os.environ["NLTK_DATA"] = str(NLTK_DATA.resolve())
 sys.path.insert(0, str(ROOT / "src"))
 
 from adhere.spec import _variant_texts  # noqa: E402
-from adhere.text import _langdetect, _punkt, _treebank, language, sentences  # noqa: E402
+from adhere.text import _punkt, _treebank, language, sentences  # noqa: E402
 
 
 def corpus() -> tuple[list[str], list[str]]:
@@ -59,8 +59,6 @@ def corpus() -> tuple[list[str], list[str]]:
 
 def clear_caches() -> None:
     language.clear_cache()
-    _langdetect._word_cache.clear()
-    _langdetect._word_cache[""] = b""
     splitter = _punkt.splitter()
     splitter._decisions.clear()
     splitter._tokens.clear()

@@ -18,7 +18,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.utils.ngram import NGram
 
-from adhere.text import _langdetect, _seeded_draws, language
+from adhere.text import _langdetect, _langdetect_model, _seeded_draws, language
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +138,8 @@ EDGE_TEXTS = [
     "日本語のテキストです。" * 50 + " English words mixed in for good measure",
     "Xin chào, tôi là người Việt Nam. Tiếng Việt có nhiều dấu.",
     "Xin cha\u0300o, to\u0302i la\u0300 ngu\u031bo\u031b\u0300i Vie\u0323\u0302t",
+    "\U00010400\U00010401\U00010402 \U00010428bc DEseret CAPS \U0001d400\U0001d401 the end",  # non-BMP upper case
+    "\ud800 lone surrogates \udfff in the text",
 ]
 
 
@@ -163,6 +165,17 @@ MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1
 def test_mail_removal_scans_only_near_at_signs(parts: list[str]) -> None:
     text = "".join(parts)
     assert _langdetect._strip_mail(text) == MAIL_RE.sub(" ", text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2**62), min_size=1, max_size=3000, unique=True), st.lists(st.integers(0, 2**62)))
+def test_gram_index_is_an_exact_map(keys: list[int], others: list[int]) -> None:
+    rows = np.arange(len(keys), dtype=np.int32)
+    index = _langdetect_model.GramIndex(np.array(keys, dtype=np.int64), rows, bits=8)  # tiny: forces overflow
+    expected = dict(zip(keys, rows.tolist(), strict=True))
+    queries = keys + others
+    found = index.lookup(np.array(queries, dtype=np.int64)).tolist()
+    assert found == [expected.get(q, -1) for q in queries]
 
 
 def test_fast_draws_are_proven_on_this_interpreter() -> None:

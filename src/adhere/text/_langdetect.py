@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import re
 import threading
-from array import array
 from typing import Any
 
 import numpy as np
@@ -127,65 +126,47 @@ def prepare(text: str) -> str:
 
 # -- 3. features ------------------------------------------------------------------------------
 
-assert array("i").itemsize == np.dtype(np.int32).itemsize  # feature rows travel as C ints
-_word_cache: dict[str, bytes] = {"": b""}  # normalised word -> its feature rows (int32 bytes)
-# Marks the text's last word, which has no space after it; normalised text never
-# contains this character (it maps to a space).
-_NO_SPACE_AFTER = "\x00"
-_WORD_CACHE_LIMIT = 200_000
+_SPACE = 0x20
 
 
-def _word_features(key: str, rows: dict[str, int]) -> bytes:
-    """Feature rows of one normalised word; ``key`` ends with " " if a space follows it.
-
-    langdetect's window restarts after every space, so a word's n-grams depend only on
-    the word: at each character the 1-, 2- and 3-character suffixes of " " + word so far
-    (and, where a space follows, the last one or two letters with that space).
-    """
-    padded = " " + key
-    grams: list[str] = []
-    prev_upper = False
-    for k in range(1, len(padded)):
-        ch = padded[k]
-        upper = ch.isupper()
-        skip = upper and prev_upper  # inside an ALL-CAPS run langdetect takes nothing
-        prev_upper = upper
-        if skip:
-            continue
-        if ch != " ":
-            grams.append(ch)
-        grams.append(padded[k - 1 : k + 1])
-        if k >= 2:
-            grams.append(padded[k - 2 : k + 1])
-    return array("i", [row for row in map(rows.get, grams) if row is not None]).tobytes()
+def _upper(codes: np.ndarray, upper_bmp: np.ndarray) -> np.ndarray:
+    """``str.isupper`` of each code point (a table for the BMP, Python beyond it)."""
+    upper: np.ndarray = upper_bmp[np.minimum(codes, 0xFFFF)]
+    beyond = np.flatnonzero(codes > 0xFFFF)
+    if len(beyond):
+        upper[beyond] = [chr(cp).isupper() for cp in codes[beyond].tolist()]
+    return upper
 
 
 def features(text: str) -> np.ndarray:
-    """Profile rows of the n-grams langdetect extracts from prepared ``text``, in order."""
+    """Profile rows of the n-grams langdetect extracts from prepared ``text``, in order.
+
+    langdetect's window restarts after every space, so at each character ``c`` (with
+    ``b`` and ``a`` the two before it, spaces standing in before the text) it takes
+    the 1-gram ``c`` unless ``c`` is a space, the 2-gram ``bc`` unless both are
+    spaces, and the 3-gram ``abc`` unless ``b`` is a space (the window restarted
+    there); nothing at all where ``c`` and ``b`` are both upper case (inside an
+    ALL-CAPS run). Of those, the n-grams in some profile, in that order.
+    """
     m = model()
-    words = text.translate(m.char_table).split(" ")
-    # Every piece but the last had a space after it; the cache is keyed that way and
-    # the last piece gets its own key without the space.
-    words[-1] = _NO_SPACE_AFTER + words[-1]
-    cache = _word_cache
-    chunks = list(map(cache.get, words))
-    if None in chunks:
-        if len(cache) >= _WORD_CACHE_LIMIT:
-            cache.clear()
-            cache[""] = b""
-        rows = m.rows
-        for i, chunk in enumerate(chunks):
-            if chunk is None:
-                word = words[i]
-                chunk = cache.get(word)
-                if chunk is None:
-                    if word.startswith(_NO_SPACE_AFTER):
-                        chunk = _word_features(word[1:], rows)
-                    else:
-                        chunk = _word_features(word + " ", rows)
-                    cache[word] = chunk
-                chunks[i] = chunk
-    return np.frombuffer(b"".join(chunks), dtype=np.int32)  # type: ignore[arg-type]
+    normal = "  " + text.translate(m.char_table)
+    codes = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    a, b, c = codes[:-2], codes[1:-1], codes[2:]
+    if not len(c):
+        return np.empty(0, dtype=np.int32)
+    space_b = b == _SPACE
+    space_c = c == _SPACE
+    upper = _upper(codes[1:], m.upper_bmp)
+    keep = ~(upper[1:] & upper[:-1])  # not inside an ALL-CAPS run
+    table = np.full((len(c), 3), -1, dtype=np.int32)
+    uni = np.flatnonzero(keep & ~space_c)
+    table[uni, 0] = m.unigram_rows[c[uni]]
+    bi = np.flatnonzero(keep & ~(space_b & space_c))
+    table[bi, 1] = m.bigrams.lookup((b[bi] << 21) | c[bi])
+    tri = np.flatnonzero(keep & ~space_b)
+    table[tri, 2] = m.trigrams.lookup((a[tri] << 42) | (b[tri] << 21) | c[tri])
+    flat = table.ravel()
+    return flat[flat >= 0]
 
 
 # -- 4. trials --------------------------------------------------------------------------------

@@ -37,6 +37,66 @@ __all__ = ["LangdetectModel", "load_model"]
 N_GRAM = 3
 
 
+CODE_BITS = 21  # code points fit in 21 bits, so a 3-gram packs into 63
+MAX_CODE = 0x10FFFF
+
+
+def pack(codes: np.ndarray) -> np.ndarray:
+    """n-grams as int64 keys: an ``(m, n)`` array of code points -> ``c0 << 42 | c1 << 21 | c2``."""
+    keys = np.zeros(len(codes), dtype=np.int64)
+    for column in range(codes.shape[1]):
+        keys = (keys << CODE_BITS) | codes[:, column].astype(np.int64)
+    return keys
+
+
+class GramIndex:
+    """Exact lookup of int64 n-gram keys -> profile rows, vectorised.
+
+    Two direct-mapped tables under different multiplicative hashes: a key lives in the
+    first table's slot if it was the first there, else in the second's, else (a handful)
+    in a small dict. A lookup is two gathers and compares, plus dict probes only for
+    queries landing on a slot that has overflow.
+    """
+
+    _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+    def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int = 20) -> None:
+        self._shift = np.uint64(64 - bits)
+        size = 1 << bits
+        self._keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
+        self._rows = [np.full(size, -1, dtype=np.int32) for _ in range(2)]
+        pending = np.arange(len(keys))
+        for level in range(2):
+            slots = self._slot(keys[pending], level)
+            taken, first = np.unique(slots, return_index=True)
+            self._keys[level][taken] = keys[pending[first]]
+            self._rows[level][taken] = rows[pending[first]]
+            pending = np.delete(pending, first)
+        self._overflow = {int(k): int(r) for k, r in zip(keys[pending], rows[pending], strict=True)}
+        self._flagged = np.zeros(size, dtype=bool)
+        self._flagged[self._slot(keys[pending], 1)] = True
+
+    def _slot(self, keys: np.ndarray, level: int) -> np.ndarray:
+        mixed: np.ndarray = keys.astype(np.uint64) * self._MULTIPLIERS[level]
+        slots: np.ndarray = (mixed >> self._shift).astype(np.intp)
+        return slots
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Rows of ``keys`` (int64), -1 where a key is in no profile."""
+        slots = self._slot(keys, 0)
+        found: np.ndarray = self._rows[0][slots]
+        missed = np.flatnonzero(self._keys[0][slots] != keys)
+        if len(missed):
+            rest = keys[missed]
+            slots = self._slot(rest, 1)
+            second = np.where(self._keys[1][slots] == rest, self._rows[1][slots], -1)
+            if self._overflow:
+                for i in np.flatnonzero(self._flagged[slots] & (second < 0)).tolist():
+                    second[i] = self._overflow.get(int(rest[i]), -1)
+            found[missed] = second
+        return found
+
+
 @dataclass(frozen=True)
 class LangdetectModel:
     """Everything the detector reads; built once per process."""
@@ -47,6 +107,10 @@ class LangdetectModel:
     char_table: dict[int, int]
     vi_pattern: re.Pattern[str]
     vi_map: dict[str, str]
+    unigram_rows: np.ndarray  # code point -> row of that 1-gram, or -1
+    bigrams: GramIndex
+    trigrams: GramIndex
+    upper_bmp: np.ndarray  # str.isupper of every BMP code point
 
 
 def package_dir() -> Path:
@@ -163,11 +227,30 @@ def build_vietnamese(messages: dict[str, str]) -> tuple[re.Pattern[str], dict[st
     return pattern, mapping
 
 
+def _gram_tables(rows: dict[str, int]) -> tuple[np.ndarray, GramIndex, GramIndex]:
+    by_length: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    for gram in rows:
+        by_length[len(gram)].append(gram)
+    unigram_rows = np.full(MAX_CODE + 1, -1, dtype=np.int32)
+    indexes = []
+    for n in (1, 2, 3):
+        grams = by_length[n]
+        codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = codes.reshape(len(grams), n)
+        at = np.array([rows[g] for g in grams], dtype=np.int32)
+        if n == 1:
+            unigram_rows[codes[:, 0]] = at
+        else:
+            indexes.append(GramIndex(pack(codes), at))
+    return unigram_rows, indexes[0], indexes[1]
+
+
 def load_model() -> LangdetectModel:
     base = package_dir()
     messages = read_messages(base / "utils" / "messages.properties")
     langs, rows, probs = _load_profiles(base / "profiles")
     vi_pattern, vi_map = build_vietnamese(messages)
+    unigram_rows, bigrams, trigrams = _gram_tables(rows)
     return LangdetectModel(
         langs=langs,
         rows=rows,
@@ -175,4 +258,8 @@ def load_model() -> LangdetectModel:
         char_table=build_char_table(messages),
         vi_pattern=vi_pattern,
         vi_map=vi_map,
+        unigram_rows=unigram_rows,
+        bigrams=bigrams,
+        trigrams=trigrams,
+        upper_bmp=np.array([chr(cp).isupper() for cp in range(0x10000)], dtype=bool),
     )
