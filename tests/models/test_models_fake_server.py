@@ -50,7 +50,7 @@ def test_standalone_command_serves_a_script_file(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_bytes(orjson.dumps({"weather": [{"status": 500}, "Sunny."]}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "adhere.testing.fake_openai", "--script", str(script)],
+        [sys.executable, "-m", "adhere.testing", "--script", str(script)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -19,7 +19,7 @@ Each request is answered by the first of:
 
 A reply is a string or a :class:`Reply`: chosen text, status, ``Retry-After``,
 delay, a body cut short, invalid JSON, a dropped connection, or a hang (the client
-times out). Run it standalone with ``python -m adhere.testing.fake_openai``.
+times out). Run it standalone with ``python -m adhere.testing --script FILE``.
 """
 
 from __future__ import annotations
@@ -424,7 +424,7 @@ def _load_script(path: str) -> dict[str, list[Reply | str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m adhere.testing.fake_openai [--port P] [--script FILE]``: serve until interrupted."""
+    """``python -m adhere.testing [--port P] [--script FILE]``: serve until interrupted."""
     import argparse
 
     parser = argparse.ArgumentParser(description="A scripted OpenAI-compatible server for tests.")
