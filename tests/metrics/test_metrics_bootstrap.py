@@ -28,7 +28,7 @@ def test_clustered_ratio_intervals_cover_only_when_resampling_prompts() -> None:
     resampling prompts covers ~95%; resampling instructions as if independent does not
     (which is why the statistics resample units)."""
     rng = np.random.default_rng(7)
-    prompts, truth = 150, 0.6  # per-prompt skill ~ Beta(0.6, 0.4): mean 0.6
+    prompts, truth = 200, 0.6  # per-prompt skill ~ Beta(0.6, 0.4): mean 0.6
     covered = naive_covered = 0
     naive_trials = 100
     for trial in range(TRIALS):
@@ -102,3 +102,13 @@ def test_interval_confidence_level_is_respected() -> None:
     i99 = bootstrap_mean(data, confidence=0.99, seed=1)
     assert isinstance(i80, Interval) and i80.confidence == 0.8
     assert i99.low < i80.low < i80.high < i99.high
+
+
+def test_too_few_prompts_give_no_interval_rather_than_a_false_certainty() -> None:
+    from adhere.metrics.bootstrap import MIN_UNITS
+
+    few = bootstrap_mean([1.0, 0.0, 1.0])
+    assert few.estimate == pytest.approx(2 / 3) and math.isnan(few.low) and math.isnan(few.high)
+    enough = bootstrap_mean([1.0, 0.0, 1.0, 1.0, 0.0][:MIN_UNITS])
+    assert not math.isnan(enough.low)
+    assert not math.isnan(bootstrap_mean([1.0, 0.0, 1.0], min_units=1).low)

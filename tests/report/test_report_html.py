@@ -157,3 +157,45 @@ def test_large_and_binary_responses_are_clipped_and_escaped(tmp_path: Path) -> N
     assert "&lt;b&gt;" in body and "<b>" not in body.split("<h4>Response</h4>")[1]
     assert "\x00" not in html  # control characters are replaced, not sent to the browser
     assert len(html) < 200_000
+
+
+def test_code_runs_get_a_pass_at_k_curve_and_a_comparison_of_curves(tmp_path: Path) -> None:
+    import numpy as np
+
+    def rows(shift: float) -> list[dict[str, Any]]:
+        rng = np.random.default_rng(0)
+        out = []
+        for t in range(25):
+            skill = min(1.0, rng.random() * 0.6 + shift)
+            for s in range(10):
+                passed = bool(rng.random() < skill)
+                test = {"set": "base", "index": 0, "status": "passed" if passed else "failed", "reason": "wrong"}
+                out.append(
+                    {
+                        "task_id": f"HumanEval/{t}",
+                        "sample": s,
+                        "passed": passed,
+                        "status": test["status"],
+                        "tests": [test],
+                        "verdict": {
+                            "check": "code.humaneval",
+                            "outcome": "pass" if passed else "fail",
+                            "score": float(passed),
+                        },
+                    }
+                )
+        return out
+
+    for name, shift in (("a", 0.3), ("b", 0.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows(shift)))
+    report = build_report(load_run(tmp_path / "a"), load_run(tmp_path / "b"), n_resamples=200, n_permutations=300)
+    html = render_html(report)
+    assert [p.k for p in report.stats.curve] == list(range(1, 11))
+    assert '<section id="curve">' in html and html.count("<polyline") == 2  # A and B
+    names = [m.name for m in report.stats.headline]
+    assert names == ["pass@1", "pass@10"]
+    assert "base[0]" in html  # the failed test is named in the failure list
+    parser = _Links()
+    parser.feed(html)
+    assert parser.urls == [("link", "href", "data:,")]
