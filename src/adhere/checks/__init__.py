@@ -1,5 +1,24 @@
 """Built-in checks, one module per family. Importing this package registers them all."""
 
-from . import case, format, keywords, language, length, position, punctuation, structure  # noqa: F401
-from . import copying, counts, keyword_positions, layout, sentence_shape, tasks, wordplay  # noqa: F401  (IFBench families)
-from . import affixes, conversation, labels, markup, scripts  # noqa: F401  (structure, dialogue, answer labels)
+from . import (  # noqa: F401  # noqa: F401  (IFBench families)  # noqa: F401  (structure, dialogue, answer labels)
+    affixes,
+    case,
+    conversation,
+    copying,
+    counts,
+    format,
+    keyword_positions,
+    keywords,
+    labels,
+    language,
+    layout,
+    length,
+    markup,
+    position,
+    punctuation,
+    scripts,
+    sentence_shape,
+    structure,
+    tasks,
+    wordplay,
+)
