@@ -1,6 +1,6 @@
 """Built-in checks, one module per family. Importing this package registers them all."""
 
-from . import (  # noqa: F401  # noqa: F401  (IFBench families)  # noqa: F401  (structure, dialogue, answer labels)
+from . import (  # noqa: F401  (imported to register their checks)
     affixes,
     case,
     conversation,
