@@ -49,7 +49,7 @@ class RetryPolicy:
 
     Attempt ``i`` (1-based) that failed transiently waits
     ``uniform(0.5, 1) * min(max_delay, base_delay * 2 ** (i - 1))`` seconds, or the
-    server's ``Retry-After`` when given (capped at ``max_retry_after``).
+    server's ``Retry-After`` when given (capped at ``max_retry_after``, plus up to 10%).
     """
 
     max_attempts: int = 6
@@ -64,9 +64,11 @@ class RetryPolicy:
             raise ValueError("delays must be >= 0")
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
+        """Seconds to wait after failed attempt ``attempt``. A ``Retry-After`` is honoured and
+        stretched by up to 10% so that workers told the same time do not return together."""
         draw: float = (rng or random.Random()).uniform(0.5, 1.0)
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after) * (1.0 + (draw - 0.5) / 5)
         return draw * min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
 
 
