@@ -131,10 +131,12 @@ _SPACE = 0x20
 
 def _upper(codes: np.ndarray, upper_bmp: np.ndarray) -> np.ndarray:
     """``str.isupper`` of each code point (a table for the BMP, Python beyond it)."""
-    upper: np.ndarray = upper_bmp[np.minimum(codes, 0xFFFF)]
+    if codes.max() <= 0xFFFF:
+        upper: np.ndarray = upper_bmp[codes]
+        return upper
+    upper = upper_bmp[np.minimum(codes, 0xFFFF)]
     beyond = np.flatnonzero(codes > 0xFFFF)
-    if len(beyond):
-        upper[beyond] = [chr(cp).isupper() for cp in codes[beyond].tolist()]
+    upper[beyond] = [chr(cp).isupper() for cp in codes[beyond].tolist()]
     return upper
 
 
@@ -149,24 +151,27 @@ def features(text: str) -> np.ndarray:
     ALL-CAPS run). Of those, the n-grams in some profile, in that order.
     """
     m = model()
-    normal = "  " + text.translate(m.char_table)
-    codes = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-    a, b, c = codes[:-2], codes[1:-1], codes[2:]
-    if not len(c):
+    codes = np.frombuffer(("  " + text.translate(m.char_table)).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(codes) <= 2:
         return np.empty(0, dtype=np.int32)
-    space_b = b == _SPACE
-    space_c = c == _SPACE
+    wide = codes.astype(np.int64)
+    b, c = wide[1:-1], wide[2:]
+    space = codes == _SPACE
+    space_b, space_c = space[1:-1], space[2:]
     upper = _upper(codes[1:], m.upper_bmp)
-    keep = ~(upper[1:] & upper[:-1])  # not inside an ALL-CAPS run
-    table = np.full((len(c), 3), -1, dtype=np.int32)
-    uni = np.flatnonzero(keep & ~space_c)
-    table[uni, 0] = m.unigram_rows[c[uni]]
-    bi = np.flatnonzero(keep & ~(space_b & space_c))
-    table[bi, 1] = m.bigrams.lookup((b[bi] << 21) | c[bi])
-    tri = np.flatnonzero(keep & ~space_b)
-    table[tri, 2] = m.trigrams.lookup((a[tri] << 42) | (b[tri] << 21) | c[tri])
-    flat = table.ravel()
-    return flat[flat >= 0]
+    caps = upper[1:] & upper[:-1]  # inside an ALL-CAPS run langdetect takes nothing here
+    bigram = (b << 21) | c
+    grams = np.empty((len(c), 3), dtype=np.int32)
+    grams[:, 0] = m.unigram_rows[c]
+    grams[:, 1] = m.bigrams.lookup(bigram)
+    grams[:, 2] = m.trigrams.lookup((wide[:-2] << 42) | bigram)
+    wanted = np.empty((len(c), 3), dtype=bool)
+    np.logical_or(space_c, caps, out=wanted[:, 0])
+    np.logical_or(space_b & space_c, caps, out=wanted[:, 1])
+    np.logical_or(space_b, caps, out=wanted[:, 2])
+    np.logical_not(wanted, out=wanted)
+    wanted &= grams >= 0
+    return grams[wanted]
 
 
 # -- 4. trials --------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ class GramIndex:
         slots = self._slot(keys, 0)
         found: np.ndarray = self._rows[0][slots]
         missed = np.flatnonzero(self._keys[0][slots] != keys)
-        if len(missed):
+        if len(missed):  # absent keys, and the few that lost their first slot
             rest = keys[missed]
             slots = self._slot(rest, 1)
             second = np.where(self._keys[1][slots] == rest, self._rows[1][slots], -1)
@@ -147,20 +147,20 @@ def _load_profiles(directory: Path) -> tuple[tuple[str, ...], dict[str, int], np
     if len(set(langs)) != len(langs):
         raise ValueError("langdetect profiles name the same language twice")
 
-    rows: dict[str, int] = {}
-    for _, freq, _ in profiles:
-        for gram in freq:
-            if gram not in rows and 1 <= len(gram) <= N_GRAM:
-                rows[gram] = len(rows)
+    # Only 1- to 3-grams get probabilities (and only those can be looked up).
+    usable = [[g for g in freq if 0 < len(g) <= N_GRAM] for _, freq, _ in profiles]
+    ordered = dict.fromkeys(g for grams in usable for g in grams)  # first appearance order
+    rows = dict(zip(ordered, range(len(ordered)), strict=True))
     probs = np.zeros((len(rows), len(langs)), dtype=np.float64)
-    for index, (_, freq, n_words) in enumerate(profiles):
-        grams = [g for g in freq if 1 <= len(g) <= N_GRAM]
+    for index, ((_, freq, n_words), grams) in enumerate(zip(profiles, usable, strict=True)):
         if not grams:
             continue
-        at = np.fromiter((rows[g] for g in grams), dtype=np.intp, count=len(grams))
-        counts = np.fromiter((freq[g] for g in grams), dtype=np.float64, count=len(grams))
-        totals = np.array([n_words[len(g) - 1] for g in grams], dtype=np.float64)
-        probs[at, index] = counts / totals
+        count = len(grams)
+        at = np.fromiter(map(rows.__getitem__, grams), dtype=np.intp, count=count)
+        counts = np.fromiter(map(freq.__getitem__, grams), dtype=np.float64, count=count)
+        lengths = np.fromiter(map(len, grams), dtype=np.intp, count=count)
+        # langdetect: 1.0 * count / n_words[len - 1], one float division each
+        probs[at, index] = counts / np.array(n_words, dtype=np.float64)[lengths - 1]
     return langs, rows, probs
 
 
