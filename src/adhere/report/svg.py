@@ -16,7 +16,14 @@ from ..metrics.bootstrap import Interval
 __all__ = ["curve_chart", "diff_chart", "interval_bars"]
 
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-_LABEL_CHARS = 38
+_LABEL_CHARS = 48
+_CHAR_PX = 6.8  # average advance of a 12px sans-serif character, generous
+
+
+def _label_width(labels: Sequence[str]) -> int:
+    """Room for the longest (shortened) label, between 90 and 360 pixels."""
+    longest = max((len(_short(label)) for label in labels), default=0)
+    return int(min(360, max(90, longest * _CHAR_PX + 16)))
 
 
 def _pct(value: float) -> str:
@@ -39,7 +46,7 @@ def _short(label: str) -> str:
 
 def interval_bars(items: Sequence[tuple[str, Interval]], *, width: int = 760, css_class: str = "bars") -> str:
     """Horizontal bars on a 0–100% axis, one per item, with the interval as a whisker."""
-    label_w, right_pad, row_h, top = 250, 70, 22, 24
+    label_w, right_pad, row_h, top = _label_width([label for label, _ in items]), 70, 22, 24
     plot_w = width - label_w - right_pad
     height = top + row_h * len(items) + 8
 
@@ -138,7 +145,7 @@ def curve_chart(
 
 def diff_chart(items: Sequence[tuple[str, Interval]], *, width: int = 760) -> str:
     """A forest plot of differences (A − B) around a zero line, in percentage points."""
-    label_w, right_pad, row_h, top = 250, 90, 24, 26
+    label_w, right_pad, row_h, top = _label_width([label for label, _ in items]), 90, 24, 26
     plot_w = width - label_w - right_pad
     height = top + row_h * len(items) + 10
     finite = [abs(v) for _, iv in items for v in (iv.low, iv.high, iv.estimate) if not math.isnan(v)]
