@@ -16,14 +16,17 @@ Encoding (JSON, tags in one-key objects, so no user string can be mistaken for a
     {"$b": hex}  bytes       {"$c": [re, im]} complex
     {"$sub": "mod.Type", "v": base value}   subclass of a builtin (numpy.float64, ...)
     {"$o": "mod.Type"}      anything else (generator, custom class, ...): opaque
-    {"$h": sha256, "n": size, "head": text}  a value too large to ship (see below)
+    {"$h": hash, "n": size, "head": text}    a value too large to ship (see below)
 
-Large values (tagged text over 64 KB) travel as a digest of their *normalised*
-encoding (numbers compared as Python compares them: ``1 == 1.0 == True``; sets and dicts
-order-free; set == frozenset), so two values get the same digest exactly when Python's
-``==`` says they are equal (for plain data; NaN never equals anything). A digest met by a
-value that was sent whole is compared by digesting that value the same way, so where the
-cut falls never changes a verdict.
+A large value (more than 32,768 *units*: scalars plus characters of strings and bytes)
+travels as a digest: SHA-256 over a canonical text in which equal values (by ``==``:
+``1 == 1.0 == True``, sets and dicts order-free, lists apart from tuples) read the same,
+only exact builtin types admitted (anything else gets a random token and so equals
+nothing). The size is counted the same way for equal values, so both sides of a
+comparison make the same choice, and a large value never equals a small one. The common
+large shapes are digested at C speed; rows made only of strings are reduced with Python's
+SipHash first (``PYTHONHASHSEED=0`` in every zygote), which keeps MBPP+ 255's
+128-million-string result to a second or two.
 
 This module imports only the standard library: it runs inside the zygote too.
 """
@@ -38,22 +41,18 @@ import os
 from typing import Any
 
 __all__ = [
-    "DIGEST_THRESHOLD",
+    "SIZE_LIMIT",
     "Digest",
     "Opaque",
     "decode",
     "encode",
-    "normalized_digest",
     "preview",
     "subclass_marker",
     "to_json",
 ]
 
-#: Values whose normalised encoding is longer than this travel as a digest.
-DIGEST_THRESHOLD = 64 * 1024
 _MAX_DEPTH = 200
 _BIG = 1 << 63
-_SAFE_FLOAT_INT = 1 << 53
 
 # Captured at import time (in the zygote, before any candidate runs), so a candidate that
 # monkeypatches ``json`` or builtins cannot change how the harness encodes.
@@ -76,7 +75,6 @@ _set_copy = set.copy
 _frozenset_val = frozenset.copy
 _isnan = math.isnan
 _isinf = math.isinf
-_sha256 = hashlib.sha256
 _urandom = os.urandom
 
 _BASES: tuple[type, ...] = (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
@@ -136,16 +134,10 @@ _all = all
 _chain = itertools.chain.from_iterable
 
 
-def _plain_scalars(items: Any, normal: bool = False) -> list[Any] | None:
+def _plain_scalars(items: Any) -> list[Any] | None:
     """``items`` as a JSON list when every element is a scalar JSON carries exactly
-    (exact str/bool/None, 64-bit int, finite float); else None. Type checks run at C speed,
-    so big flat results (a list of a million ints) cost little.
-
-    ``normal``: the normalised form (bools become ints, integral floats ints).
-    """
+    (exact str/bool/None, 64-bit int, finite float); else None. Type checks run at C speed."""
     types = _set(_map(_type, items))
-    if bool in types or float in types:
-        _special[0] = True
     if not types <= _NUMERIC_SCALARS:
         return None
     if int in types:
@@ -156,39 +148,25 @@ def _plain_scalars(items: Any, normal: bool = False) -> list[Any] | None:
             return None
     if float in types and not _all(_map(_isfinite, (x for x in items if _type(x) is float))):
         return None
-    if normal and (bool in types or float in types):
-        return [
-            (int(x) if _type(x) is bool or (x.is_integer() and -_SAFE_FLOAT_INT < x < _SAFE_FLOAT_INT) else x)
-            if _type(x) is bool or _type(x) is float
-            else x
-            for x in items
-        ]
     return list(items)
 
 
-#: Set while encoding when the value holds anything the normalised form writes differently
-#: (bool, float, set, dict, complex, subclass, opaque); otherwise the two texts coincide
-#: and a large value is hashed without a second walk. The child is single-threaded.
-_special = [False]
-
-
-def _fast(value: Any, tp: type, normal: bool) -> Any:
-    """The encoding of a flat container (or a container of flat tuples/lists), or None."""
-    flat: Any = _plain_scalars(value, normal)
+def _fast(value: Any, tp: type) -> Any:
+    """The encoding of a flat list/tuple (or of a list/tuple of flat tuples or lists), or None."""
+    flat: Any = _plain_scalars(value)
     if flat is None:
         types = _set(_map(_type, value))
         if not value or not (types == {tuple} or types == {list}):
             return None
-        inner = _plain_scalars(list(_chain(value)), normal)  # every element of every item at once
-        if inner is None:
+        if _plain_scalars(list(_chain(value))) is None:  # every element of every item at once
             return None
-        rows: Any = [_plain_scalars(x, True) for x in value] if normal and _special[0] else list(_map(list, value))
-        flat = {"$lt": rows} if types == {tuple} else rows  # one tag for a whole list of flat tuples
+        rows = list(_map(list, value))
+        if types == {tuple}:  # a list of flat tuples: one tag for the whole list
+            rows = {"$lt": rows} if tp is list else [{"$t": r} for r in rows]
+        flat = rows
     if tp is list:
         return flat
-    if tp is tuple:
-        return {"$t": flat}
-    return None
+    return {"$t": flat}
 
 
 def _enc(value: Any, depth: int, path: set[int]) -> Any:
@@ -198,22 +176,17 @@ def _enc(value: Any, depth: int, path: set[int]) -> Any:
     if tp is int:
         return value if -_BIG < value < _BIG else {"$i": hex(value)}
     if tp is bool:
-        _special[0] = True
         return value
     if tp is float:
-        _special[0] = True
         return _enc_float(value)
     if depth > _MAX_DEPTH:
-        _special[0] = True
-        return {"$o": "<nested too deeply>"}
-    if tp is set or tp is frozenset or tp is dict:
-        _special[0] = True
+        return {"$o": "<nested too deeply>", "b": True}
     if tp is list or tp is tuple or tp is set or tp is frozenset or tp is dict:
         key = _id(value)
         if key in path:
-            return {"$o": "<recursive container>"}
+            return {"$o": "<recursive container>", "b": True}
         if tp is list or tp is tuple:
-            quick = _fast(value, tp, False)
+            quick = _fast(value, tp)
             if quick is not None:
                 return quick
         path.add(key)
@@ -230,7 +203,6 @@ def _enc(value: Any, depth: int, path: set[int]) -> Any:
             path.discard(key)
     if tp is bytes:
         return {"$b": value.hex()}
-    _special[0] = True
     if tp is complex:
         return {"$c": [_enc_float(value.real), _enc_float(value.imag)]}
     # Subclasses of builtins: ship the builtin value, remember the type name (EvalPlus
@@ -282,64 +254,125 @@ def _truth(value: Any) -> bool:
         return False
 
 
-def _norm(value: Any, depth: int, path: set[int]) -> Any:
-    """The normalised form: equal (by Python ``==``) plain values give equal JSON text.
+#: Size (scalars + characters) above which a value travels as a digest.
+SIZE_LIMIT = 32_768
+_HASHABLE_SCALARS = frozenset({str, bytes, int, bool, float, complex, _NONE_TYPE})
+_REPR_SCALARS = frozenset({str, bytes, int, _NONE_TYPE})  # repr is already canonical
+_TEXT_SCALARS = frozenset({str, bytes, _NONE_TYPE})
+_STRINGS = (str, bytes)
+_MARK = {list: "L", tuple: "T", set: "S", frozenset: "S", dict: "D"}
+_SEP = "\x1f"
+_SAFE_FLOAT_INT = 1 << 53
+_hash = hash
+_zip = zip
+_repeat = itertools.repeat
+_repr = repr
+_sha256 = hashlib.sha256
 
-    It uses the tags of :func:`_enc`, so a value without bools, floats, sets, dicts,
-    complex numbers or subclasses has the same text in both forms.
-    """
-    tp = _type(value)
-    if value is None or tp is str:
-        return value
+
+def _size_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` holds more than ``limit`` units (scalars + characters); stops early,
+    so the cost is bounded by ``limit`` whatever the value's size. Equal values count alike."""
+    budget = limit
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        tp = _type(v)
+        if tp is str or tp is bytes:
+            budget -= _len(v)
+        elif tp is list or tp is tuple or tp is set or tp is frozenset:
+            budget -= _len(v)
+            if budget < 0:
+                return True
+            stack.extend(x for x in v if _type(x) not in _HASHABLE_SCALARS or _type(x) in _STRINGS)
+        elif tp is dict:
+            budget -= 2 * _len(v)
+            if budget < 0:
+                return True
+            stack.extend(_chain(_dict_items(v)))
+        else:
+            budget -= 1
+        if budget < 0:
+            return True
+    return False
+
+
+def _stext(x: Any) -> str:
+    """Canonical text of a scalar: equal scalars (``1 == 1.0 == True``) give equal text."""
+    tp = _type(x)
     if tp is bool:
-        return int(value)
-    if tp is int:
-        return value if -_BIG < value < _BIG else {"$i": hex(value)}
+        return "1" if x else "0"
     if tp is float:
-        if _isnan(value):
-            return {"$nan": _urandom(8).hex()}  # NaN equals nothing
-        if _isinf(value):
-            return {"$f": "inf" if value > 0 else "-inf"}
-        if value.is_integer() and -_SAFE_FLOAT_INT < value < _SAFE_FLOAT_INT:
-            return int(value)
-        return value
+        if x != x:
+            return "nan:" + _urandom(8).hex()  # NaN equals nothing
+        if x.is_integer() and -_SAFE_FLOAT_INT < x < _SAFE_FLOAT_INT:
+            return _repr(int(x))
+        return _repr(x)
     if tp is complex:
-        if value.imag == 0:
-            return _norm(value.real, depth, path)
-        return {"$c": [_norm(value.real, depth, path), _norm(value.imag, depth, path)]}
-    if tp is bytes:
-        return {"$b": value.hex()}
-    if depth > _MAX_DEPTH:
-        return {"$o": _urandom(8).hex()}
-    if tp is list or tp is tuple or tp is set or tp is frozenset or tp is dict:
-        key = _id(value)
-        if key in path:
-            return {"$o": _urandom(8).hex()}
-        if tp is list or tp is tuple:
-            quick = _fast(value, tp, True)
-            if quick is not None:
-                return quick
-        path.add(key)
-        try:
-            d = depth + 1
-            if tp is list:
-                return [_norm(x, d, path) for x in value]
-            if tp is tuple:
-                return {"$t": [_norm(x, d, path) for x in value]}
-            if tp is dict:
-                items = [[_dumps(_norm(k, d, path)), _norm(v, d, path)] for k, v in _dict_items(value)]
-                return {"$d": _sorted(items, key=lambda kv: kv[0])}
-            return {"$s": _sorted(_dumps(_norm(x, d, path)) for x in value)}
-        finally:
-            path.discard(key)
+        return _stext(x.real) if x.imag == 0 else _repr(x)
+    return _repr(x)
+
+
+def _part(value: Any) -> str:
+    if _type(value) in _HASHABLE_SCALARS:
+        return _stext(value)
+    return "#" + _token(value)
+
+
+def _digest(text: str) -> str:
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _token(value: Any) -> str:
+    """A digest that agrees with ``==`` on plain data: SHA-256 over a canonical text
+    (scalars by :func:`_stext`; lists and tuples in order, marked apart; sets and dicts
+    sorted), with C-speed paths for the common large shapes. Unknown types get a random
+    token, so they equal nothing."""
+    tp = _type(value)
+    if tp in _HASHABLE_SCALARS:
+        return _digest("V" + _stext(value))
+    if tp is list or tp is tuple:
+        types = _set(_map(_type, value))
+        if types <= _REPR_SCALARS:
+            body = _SEP.join(_map(_repr, value))
+        elif types <= _HASHABLE_SCALARS:
+            body = _SEP.join(_map(_stext, value))
+        elif (types == {tuple} or types == {list}) and _set(_map(_type, _chain(value))) <= _TEXT_SCALARS:
+            # Rows of text only (a list of string tuples): each row by Python's SipHash of it
+            # (PYTHONHASHSEED=0 in every zygote), at C speed; rows are never numbers here.
+            inner = _MARK[tuple] if types == {tuple} else _MARK[list]
+            rows = value if types == {tuple} else _map(tuple, value)
+            body = _SEP.join(_map(_repr, _map(_hash, _zip(_repeat(inner), rows))))
+            return _digest(_MARK[tp] + "h" + body)
+        else:
+            body = _SEP.join(_map(_part, value))
+        return _digest(_MARK[tp] + body)
+    if tp is set or tp is frozenset:
+        return _digest("S" + _SEP.join(_sorted(_map(_part, value))))
+    if tp is dict:
+        return _digest("D" + _SEP.join(_sorted(_part(k) + "=" + _part(v) for k, v in _dict_items(value))))
     item = _numpy_item(value)
     if item is not _MISSING:
-        return _norm(item, depth + 1, path)
+        return _token(item)
     base = _base_of(value)
-    if base is None or base is bool:
-        return {"$o": _urandom(8).hex()}
-    plain = _enc(value, depth, path)["v"]  # the builtin value, as encoded
-    return _norm(decode(plain), depth + 1, path)
+    if base is not None and base is not bool:
+        return _token(decode(_enc(value, 0, set())["v"]))
+    return _urandom(16).hex()
+
+
+def _head(value: Any) -> str:
+    """A short description of a large value (for reasons)."""
+    tp = _type(value)
+    try:
+        if tp is str or tp is bytes:
+            return f"{tp.__name__} of {_len(value):,}: {value[:60]!r}"
+        if tp is list or tp is tuple:
+            return f"{tp.__name__} of {_len(value):,}: {_repr(value[:3])[:100]}"
+        if tp is set or tp is frozenset or tp is dict:
+            return f"{tp.__name__} of {_len(value):,}"
+    except Exception:
+        pass
+    return _qualname(tp)
 
 
 def to_json(value: Any) -> Any:
@@ -347,29 +380,11 @@ def to_json(value: Any) -> Any:
     return _enc(value, 0, set())
 
 
-def encode(value: Any, threshold: int = DIGEST_THRESHOLD) -> str:
-    """The JSON text the child ships for ``value`` (a digest when it is large)."""
-    _special[0] = False
-    tp = _type(value)
-    if (tp is str or tp is bytes or tp is list or tp is tuple or tp is set or tp is dict) and _len(value) > threshold:
-        return _digest(_dumps(_norm(value, 0, set())))  # surely large: skip the tagged text
-    text: str = _dumps(_enc(value, 0, set()))
-    if _len(text) <= threshold:
-        return text
-    return _digest(_dumps(_norm(value, 0, set())) if _special[0] else text)
-
-
-def normalized_digest(value: Any) -> str:
-    """SHA-256 of the normalised text of a (decoded, plain) value: what a :class:`Digest`
-    of an equal value carries."""
-    text = _dumps(_norm(value, 0, set()))
-    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _digest(norm: str) -> str:
-    return _dumps(
-        {"$h": _sha256(norm.encode("utf-8", "surrogatepass")).hexdigest(), "n": _len(norm), "head": norm[:160]}
-    )
+def encode(value: Any, limit: int = SIZE_LIMIT) -> str:
+    """The JSON text the child ships for ``value`` (a structural hash when it is large)."""
+    if _size_exceeds(value, limit):
+        return _dumps({"$h": _token(value), "n": limit, "head": _head(value)})
+    return _dumps(_enc(value, 0, set()))
 
 
 # --------------------------------------------------------------------------------------- #
@@ -405,36 +420,32 @@ class Opaque:
 
 
 class Digest:
-    """A large value, known by the SHA-256 of its normalised encoding."""
+    """A large value, known by its structural hash (equal only to a digest of an equal value)."""
 
-    __slots__ = ("head", "sha256", "size")
+    __slots__ = ("hash", "head", "size")
 
-    def __init__(self, sha256: str, size: int, head: str = "") -> None:
-        self.sha256 = sha256
+    def __init__(self, hash: str, size: int = 0, head: str = "") -> None:
+        self.hash = hash
         self.size = size
         self.head = head
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Digest):
-            return other.sha256 == self.sha256
-        if isinstance(other, Opaque):
-            return False
-        try:  # a value the other side sent whole: compare by the same normalised digest
-            return normalized_digest(other) == self.sha256
-        except Exception:
-            return False
+        return isinstance(other, Digest) and other.hash == self.hash
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        return hash(self.sha256)
+        return hash(self.hash)
+
+    def __bool__(self) -> bool:
+        return True  # large, so not empty
 
     def __repr__(self) -> str:
-        return f"<{self.size:,} chars: {self.head[:60]}…>"
+        return f"<large value: {self.head}>"
 
     def to_json(self) -> dict[str, Any]:
-        return {"$h": self.sha256, "n": self.size, "head": self.head}
+        return {"$h": self.hash, "n": self.size, "head": self.head}
 
 
 _SUBCLASSES: dict[tuple[type, str], type] = {}
@@ -512,7 +523,10 @@ def decode(obj: Any) -> Any:
                     return inner
         return inner
     if "$h" in obj:
-        return Digest(str(obj["$h"]), int(obj.get("n", 0)), str(obj.get("head", "")))
+        try:
+            return Digest(str(obj["$h"]), int(obj.get("n", 0)), str(obj.get("head", "")))
+        except (TypeError, ValueError):
+            return Opaque("<malformed>")
     return Opaque("<malformed>")
 
 
