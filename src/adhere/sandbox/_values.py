@@ -160,7 +160,7 @@ def _fast(value: Any, tp: type) -> Any:
             return None
         if _plain_scalars(list(_chain(value))) is None:  # every element of every item at once
             return None
-        rows = list(_map(list, value))
+        rows: Any = list(_map(list, value))
         if types == {tuple}:  # a list of flat tuples: one tag for the whole list
             rows = {"$lt": rows} if tp is list else [{"$t": r} for r in rows]
         flat = rows
@@ -260,7 +260,7 @@ _HASHABLE_SCALARS = frozenset({str, bytes, int, bool, float, complex, _NONE_TYPE
 _REPR_SCALARS = frozenset({str, bytes, int, _NONE_TYPE})  # repr is already canonical
 _TEXT_SCALARS = frozenset({str, bytes, _NONE_TYPE})
 _STRINGS = (str, bytes)
-_MARK = {list: "L", tuple: "T", set: "S", frozenset: "S", dict: "D"}
+_MARK: dict[type, str] = {list: "L", tuple: "T", set: "S", frozenset: "S", dict: "D"}
 _SEP = "\x1f"
 _SAFE_FLOAT_INT = 1 << 53
 _hash = hash
