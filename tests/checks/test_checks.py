@@ -189,3 +189,32 @@ def test_keyword_checks_equal_their_regex_definition(
     assert judge("keywords.forbidden", {"words": [keyword], **opts}, text).failed == whole
     n = len(re.findall(pattern, text, flags))
     assert judge("keywords.count", {"keyword": keyword, "min": n, "max": n, **opts}, text).passed
+
+
+_SECTION_TEXT = st.lists(
+    st.sampled_from([*"Sx 12\n.", "SECTION", "Section", "p.s.", "P. S.", "p.p.s", "note"]), max_size=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=_SECTION_TEXT.map("".join),
+    splitter=st.sampled_from(["SECTION", "Section", "S.", "(S)", "Sx"]),
+    marker=st.sampled_from(["P.S.", "P.P.S", "Note", "p.s", "(note)"]),
+    regex=st.booleans(),
+)
+def test_sections_and_postscripts_equal_their_regex_definition(
+    text: str, splitter: str, marker: str, regex: bool
+) -> None:
+    """Their substring pre-checks never change an answer."""
+    word = splitter if regex else re.escape(splitter)
+    n = len(re.split(r"\s?" + word + r"\s?\d+\s?", text)) - 1
+    assert judge("structure.sections", {"splitter": splitter, "min": n, "max": n, "regex": regex}, text).passed
+    if marker == "P.P.S":
+        ps = r"\s*p\.\s?p\.\s?s.*$"
+    elif marker == "P.S.":
+        ps = r"\s*p\.\s?s\..*$"
+    else:
+        ps = r"\s*" + (marker.lower() if regex else re.escape(marker.lower())) + r".*$"
+    found = bool(re.findall(ps, text.lower(), flags=re.MULTILINE))
+    assert judge("structure.postscript", {"marker": marker, "regex": regex}, text).passed == found

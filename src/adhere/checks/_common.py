@@ -15,7 +15,17 @@ from pydantic import NonNegativeInt, model_validator
 
 from ..registry import Params
 
-__all__ = ["CountRange", "compiled", "count_reason", "describe_range", "evidence", "regex_error", "short", "within"]
+__all__ = [
+    "CountRange",
+    "compiled",
+    "count_reason",
+    "describe_range",
+    "evidence",
+    "plain",
+    "regex_error",
+    "short",
+    "within",
+]
 
 
 class CountRange(Params):
@@ -65,6 +75,18 @@ def regex_error(pattern: str, flags: int = 0) -> str | None:
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
         return f"{pattern!r} is not a valid regular expression: {exc}"
     return None
+
+
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def plain(pattern: str) -> bool:
+    """Whether a regex pattern matches only its own text (no special characters).
+
+    Such a pattern can only match where the text contains it, which allows cheap
+    substring pre-checks before running the regex.
+    """
+    return _REGEX_SPECIAL.isdisjoint(pattern)
 
 
 def short(text: str, limit: int = 60) -> str:

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, StringConstraints, field_validator, mode
 
 from ..registry import Finding, Params, check
 from ..text.view import TextView
-from ._common import CountRange, compiled, count_reason, regex_error, short, within
+from ._common import CountRange, compiled, count_reason, plain, regex_error, short, within
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
@@ -31,9 +31,6 @@ class _Matching(Params):
         return text if self.regex else re.escape(text)
 
 
-_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
-
-
 def _surely_absent(view: TextView, keyword: str, p: _Matching) -> bool:
     """True when ``keyword`` cannot match, decided by a substring test (a cheap pre-check).
 
@@ -43,7 +40,7 @@ def _surely_absent(view: TextView, keyword: str, p: _Matching) -> bool:
     """
     if p.case_sensitive or not view.text.isascii() or not keyword.isascii():
         return False
-    if p.regex and not _REGEX_SPECIAL.isdisjoint(keyword):
+    if p.regex and not plain(keyword):
         return False
     return keyword.lower() not in view.lower
 

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, PositiveInt, StringConstraints, model_va
 
 from ..registry import Finding, Params, check
 from ..text.view import TextView
-from ._common import CountRange, compiled, count_reason, regex_error, short, within
+from ._common import CountRange, compiled, count_reason, plain, regex_error, short, within
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
@@ -133,6 +133,11 @@ class SectionsParams(CountRange):
         return self
 
     @property
+    def literal(self) -> bool:
+        """Whether the splitter matches only itself (no regex syntax)."""
+        return not self.regex or plain(self.splitter)
+
+    @property
     def pattern(self) -> str:
         word = self.splitter if self.regex else re.escape(self.splitter)
         return r"\s?" + word + r"\s?\d+\s?"
@@ -145,10 +150,13 @@ class SectionsParams(CountRange):
     description="Number of sections opened by '<splitter> <number>' (e.g. 'Section 2') within [min, max].",
 )
 def sections(view: TextView, p: SectionsParams) -> Finding:
-    rx = compiled(p.pattern)
-    # As the reference counts pieces of re.split: a capturing group in a regex splitter
-    # adds pieces, so each match counts 1 + groups.
-    n = sum(1 for _ in rx.finditer(view.text)) * (1 + rx.groups)
+    if p.literal and p.splitter not in view.text:  # a literal splitter must occur: cheap pre-check
+        n = 0
+    else:
+        rx = compiled(p.pattern)
+        # As the reference counts pieces of re.split: a capturing group in a regex splitter
+        # adds pieces, so each match counts 1 + groups.
+        n = sum(1 for _ in rx.finditer(view.text)) * (1 + rx.groups)
     return Finding(within(n, p), count_reason(n, f"{short(p.splitter, 30)!r} sections", p), {"sections": n})
 
 
@@ -164,6 +172,15 @@ class PostscriptParams(Params):
             if err:
                 raise ValueError(err)
         return self
+
+    @property
+    def needle(self) -> str | None:
+        """Text every match contains (in the lowercased response), or None if unknown."""
+        if self.marker in ("P.P.S", "P.S."):
+            return "p."
+        if not self.regex or plain(self.marker):
+            return self.marker.lower()
+        return None
 
     @property
     def pattern(self) -> str:
@@ -183,6 +200,8 @@ class PostscriptParams(Params):
     description="The response contains a postscript opened by the marker (case-insensitive), e.g. 'P.S.'.",
 )
 def postscript(view: TextView, p: PostscriptParams) -> Finding:
+    if p.needle is not None and p.needle not in view.lower:  # cheap necessary condition
+        return Finding(False, f"no postscript starting with {short(p.marker, 30)!r}", {})
     m = compiled(p.pattern, re.MULTILINE).search(view.lower)
     if m is None:
         return Finding(False, f"no postscript starting with {short(p.marker, 30)!r}", {})
