@@ -100,6 +100,8 @@ def get_suite(name: str) -> Suite:
     import importlib
 
     for module in ("ifeval", "demo", "code", "ifbench", "muldimif", "labels"):
+        if name in SUITES:  # stop early: `adhere eval ifeval` need not import the sandbox and numpy
+            break
         try:
             importlib.import_module(f"adhere.suites.{module}")
         except ModuleNotFoundError as exc:
