@@ -18,7 +18,7 @@ import orjson
 
 from adhere.suites.demo import DEMO_FILE
 
-COPIES = 60  # 60 x 53 demo samples
+COPIES = 30  # 30 x the demo samples
 
 
 def big_demo(path: Path) -> int:
