@@ -750,6 +750,23 @@ def parse_node(raw: Any, path: str = "spec") -> Node:
     return TransformNode(name, fn, parse_node(raw["spec"], f"{path}.spec"), label)
 
 
+def load_document(text: str, path: str = "", what: str = "spec") -> Any:
+    """JSON, else YAML: the one reader for specs, reward declarations and labels written as text.
+
+    Raises :class:`SpecError` (at ``path``) when the text is neither.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"the {what} is neither valid JSON nor YAML: {exc}", path) from None
+
+
 @dataclass(frozen=True, eq=False)
 class Spec:
     """A validated spec tree. Build with :meth:`parse`; judge with :meth:`evaluate`."""
@@ -769,16 +786,7 @@ class Spec:
 
     @staticmethod
     def _load_text(text: str) -> Any:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            pass
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"the spec is neither valid JSON nor YAML: {exc}") from None
+        return load_document(text)
 
     @classmethod
     def _load_file(cls, path: Path) -> Any:

@@ -38,8 +38,7 @@ from adhere.errors import SpecError
 from adhere.labels import Label, parse_label
 from adhere.rewards import Reward, RewardItem, Scored, ascore_items, parse_reward, score_items, unscorable_rate
 from adhere.rewards._adapt import Mode, columns_at, completion_text, group_text, prompt_text, safe_label
-from adhere.rewards._base import load_text
-from adhere.spec import Spec
+from adhere.spec import Spec, load_document
 
 __all__ = ["AsyncTRLReward", "TRLReward", "reward_func"]
 
@@ -159,7 +158,7 @@ def _source(spec_or_suite: Any) -> tuple[Label | str | None, str]:
         text = spec_or_suite.strip()
         if not text.startswith(("{", "[")) and "\n" not in text and ":" not in text:
             raise SpecError(f"unknown suite {spec_or_suite!r}; reward_func takes {list(_SUITES)}, a spec, or None")
-    raw = load_text(spec_or_suite, "spec") if isinstance(spec_or_suite, str) else spec_or_suite
+    raw = load_document(spec_or_suite, "spec") if isinstance(spec_or_suite, str) else spec_or_suite
     if isinstance(raw, Mapping) and ({"spec", "tests", "instruction_id_list", "inputs"} & set(raw)):
         return parse_label(raw), "adhere_label"  # a whole label: the same for every row
     return _spec_label(Spec.parse(raw)), "adhere_spec"

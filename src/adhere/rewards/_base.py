@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import SpecError
+from ..spec import load_document
 from ..verdict import Verdict
 
 __all__ = ["REWARD_KINDS", "Reward", "RewardParams", "Rollout", "parse_reward", "reward_kind"]
@@ -176,22 +177,6 @@ def reward_kind(name: str) -> Callable[[Parser], Parser]:
     return deco
 
 
-def load_text(text: str, path: str) -> Any:
-    """JSON, else YAML (as specs are read); SpecError when neither."""
-    import json
-
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"neither valid JSON nor YAML: {exc}", path) from None
-
-
 def parse_reward(raw: Any, path: str = "reward") -> Reward:
     """Parse a reward declaration (an object, a kind name, or JSON/YAML text) into a :class:`Reward`.
 
@@ -208,7 +193,7 @@ def parse_reward(raw: Any, path: str = "reward") -> Reward:
     if isinstance(raw, str):
         if raw in REWARD_KINDS:
             return REWARD_KINDS[raw](None, f"{path}.{raw}")
-        loaded = load_text(raw, path)
+        loaded = load_document(raw, path, "reward")
         if isinstance(loaded, str) or loaded is None:
             raise SpecError(_unknown_kind(str(raw)), path)
         return parse_reward(loaded, path)
