@@ -60,7 +60,9 @@ class GramIndex:
 
     _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
-    def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int = 20) -> None:
+    def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int | None = None) -> None:
+        if bits is None:  # about four slots per key: few collisions, a few MB
+            bits = max(8, int(len(keys)).bit_length() + 2)
         self._shift = np.uint64(64 - bits)
         size = 1 << bits
         self._keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]

@@ -101,7 +101,17 @@ def load_params(directory: Path = PARAMS_DIR) -> PunktParams:
 class _Token:
     """One Punkt token with its first-pass annotation."""
 
-    __slots__ = ("abbr", "ellipsis", "first_lower", "first_upper", "period_final", "sentbreak", "tok", "type")
+    __slots__ = (
+        "abbr",
+        "ellipsis",
+        "first_lower",
+        "first_upper",
+        "initial",
+        "period_final",
+        "sentbreak",
+        "tok",
+        "type",
+    )
 
     def __init__(self, tok: str, abbrev_types: frozenset[str]) -> None:
         self.tok = tok
@@ -111,7 +121,9 @@ class _Token:
         first = tok[0]
         self.first_upper = first.isupper()
         self.first_lower = first.islower()
-        self.sentbreak = self.abbr = self.ellipsis = False
+        self.sentbreak = self.abbr = self.ellipsis = self.initial = False
+        if self.period_final:
+            self.initial = _INITIAL_RE.match(tok) is not None  # a letter and a period
         if tok in _SENT_END:
             self.sentbreak = True
         elif len(tok) > 1 and not tok.strip("."):
@@ -138,7 +150,6 @@ class PunktSplitter:
         self.params = params
         self._decisions: dict[str, bool] = {}
         self._tokens: dict[str, _Token] = {}  # first-pass annotations by token text
-        self._lock = threading.Lock()
 
     # -- the decision for one candidate --------------------------------------------------------
 
@@ -159,7 +170,7 @@ class PunktSplitter:
             return token.sentbreak
         typ = token.type_no_period()
         next_typ = following.type_no_sentperiod()
-        initial = _INITIAL_RE.match(token.tok) is not None
+        initial = token.initial
         params = self.params
         if (typ, next_typ) in params.collocations:
             return False
@@ -186,7 +197,10 @@ class PunktSplitter:
 
     def _decide(self, context: str) -> bool:
         """Does any token of ``context`` but the last end a sentence (both passes)?"""
-        toks = [tok for line in context.split("\n") if line.strip() for tok in _WORD_RE.findall(line)]
+        if "\n" in context:
+            toks = [tok for line in context.split("\n") if line.strip() for tok in _WORD_RE.findall(line)]
+        else:
+            toks = _WORD_RE.findall(context) if context.strip() else []
         for i in range(len(toks) - 1):
             tok = toks[i]
             if tok.endswith("."):
@@ -200,10 +214,9 @@ class PunktSplitter:
         decision = self._decisions.get(context)
         if decision is None:
             decision = self._decide(context)
-            with self._lock:
-                if len(self._decisions) > 100_000:
-                    self._decisions.clear()
-                self._decisions[context] = decision
+            if len(self._decisions) > 100_000:  # bound the memo; a racing clear only costs a recompute
+                self._decisions.clear()
+            self._decisions[context] = decision
         return decision
 
     # -- candidates, slices, realignment ------------------------------------------------------
