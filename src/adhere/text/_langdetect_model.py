@@ -62,7 +62,7 @@ class GramIndex:
 
     def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int | None = None) -> None:
         if bits is None:  # about four slots per key: few collisions, a few MB
-            bits = max(8, int(len(keys)).bit_length() + 2)
+            bits = max(8, len(keys).bit_length() + 2)
         self._shift = np.uint64(64 - bits)
         size = 1 << bits
         self._keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
