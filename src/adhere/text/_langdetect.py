@@ -23,9 +23,11 @@ Floating-point results must be identical, not close, because a stop one iteratio
 earlier shifts every later random draw. So every operation happens in langdetect's
 order: products row by row (numpy's multiply-reduce over the draw axis is a left
 fold), the normalising sum with the interpreter's own ``sum`` over Python floats in
-language order, and the same divisions. Only the bookkeeping is faster: features are
-computed per distinct word and cached, random draws are read in bulk from the seeded
-stream (``_seeded_draws``), and each five-draw block is one numpy call.
+language order, and the same divisions. Only the bookkeeping is faster: n-grams are
+found with array operations (packed into integers, looked up in a hashed index),
+random draws are read in bulk from the seeded stream (``_seeded_draws``), each
+five-draw block is one numpy call, and the trials stop once no remaining trial can
+change the answer (``answer``; ``vote`` without it reproduces the probabilities).
 """
 
 from __future__ import annotations

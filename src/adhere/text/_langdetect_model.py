@@ -52,50 +52,45 @@ def pack(codes: np.ndarray) -> np.ndarray:
 class GramIndex:
     """Exact lookup of int64 n-gram keys -> profile rows, vectorised.
 
-    Two direct-mapped tables under different multiplicative hashes: a key lives in the
-    first table's slot if it was the first there, else in the second's, else (a handful)
-    in a small dict. A lookup is two gathers and compares, plus dict probes only for
-    queries landing on a slot that has overflow.
+    A direct-mapped table under a multiplicative hash, about eight slots per key: a key
+    lives in its slot if it got there first; the few that collided live in a small dict
+    and their slots are flagged. A lookup is a gather and a compare, plus dict probes
+    only for misses that land on a flagged slot.
     """
 
-    _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int | None = None) -> None:
-        if bits is None:  # about four slots per key: few collisions, a few MB
-            bits = max(8, len(keys).bit_length() + 2)
+        if bits is None:
+            bits = max(8, len(keys).bit_length() + 3)
         self._shift = np.uint64(64 - bits)
         size = 1 << bits
-        self._keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
-        self._rows = [np.full(size, -1, dtype=np.int32) for _ in range(2)]
-        pending = np.arange(len(keys))
-        for level in range(2):
-            slots = self._slot(keys[pending], level)
-            taken, first = np.unique(slots, return_index=True)
-            self._keys[level][taken] = keys[pending[first]]
-            self._rows[level][taken] = rows[pending[first]]
-            pending = np.delete(pending, first)
-        self._overflow = {int(k): int(r) for k, r in zip(keys[pending], rows[pending], strict=True)}
+        self._keys = np.full(size, -1, dtype=np.int64)  # -1: no key (keys are >= 0)
+        self._rows = np.full(size, -1, dtype=np.int32)
+        slots = self._slot(keys)
+        taken, first = np.unique(slots, return_index=True)
+        self._keys[taken] = keys[first]
+        self._rows[taken] = rows[first]
+        rest = np.delete(np.arange(len(keys)), first)
+        self._overflow = {int(k): int(r) for k, r in zip(keys[rest], rows[rest], strict=True)}
         self._flagged = np.zeros(size, dtype=bool)
-        self._flagged[self._slot(keys[pending], 1)] = True
+        self._flagged[slots[rest]] = True
 
-    def _slot(self, keys: np.ndarray, level: int) -> np.ndarray:
-        mixed: np.ndarray = keys.astype(np.uint64) * self._MULTIPLIERS[level]
-        slots: np.ndarray = (mixed >> self._shift).astype(np.intp)
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        slots: np.ndarray = (keys.view(np.uint64) * self._MULTIPLIER) >> self._shift
         return slots
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Rows of ``keys`` (int64), -1 where a key is in no profile."""
-        slots = self._slot(keys, 0)
-        found: np.ndarray = self._rows[0][slots]
-        missed = np.flatnonzero(self._keys[0][slots] != keys)
-        if len(missed):  # absent keys, and the few that lost their first slot
-            rest = keys[missed]
-            slots = self._slot(rest, 1)
-            second = np.where(self._keys[1][slots] == rest, self._rows[1][slots], -1)
+        slots = self._slot(keys)
+        found: np.ndarray = self._rows[slots]
+        missed = np.flatnonzero(self._keys[slots] != keys)
+        if len(missed):
+            found[missed] = -1
             if self._overflow:
-                for i in np.flatnonzero(self._flagged[slots] & (second < 0)).tolist():
-                    second[i] = self._overflow.get(int(rest[i]), -1)
-            found[missed] = second
+                overflow = self._overflow
+                for i in missed[self._flagged[slots[missed]]].tolist():
+                    found[i] = overflow.get(int(keys[i]), -1)
         return found
 
 
