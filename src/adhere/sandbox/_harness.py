@@ -139,15 +139,14 @@ def run_job(job: dict[str, Any], shm: Any) -> None:
 
 def _load(job: dict[str, Any], namespace: dict[str, Any], out: _Out, nonce: str) -> bool:
     try:
-        code = _compile(job["program"], job.get("filename", "<solution>"), "exec")
+        code = _compile(job["program"], job.get("filename", "<solution>"), "exec", dont_inherit=True)
         _exec(code, namespace)
         setup = job.get("setup") or ""
         if setup:
-            _exec(_compile(setup, "<setup>", "exec"), namespace)
+            _exec(_compile(setup, "<setup>", "exec", dont_inherit=True), namespace)
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return False
-    out.line(f'[{nonce},"load","ok"]')
     return True
 
 
@@ -169,6 +168,7 @@ def _run_calls(job: dict[str, Any], out: _Out, nonce: str, shm: Any) -> None:
                 force=True,
             )
             return
+    out.line(f'[{nonce},"load","ok"]')
     if entry is not None:  # what rewritten HumanEval asserts call
         namespace["candidate"] = entry
     stop = job.get("stop_on_error", True)
@@ -187,13 +187,13 @@ def _run_calls(job: dict[str, Any], out: _Out, nonce: str, shm: Any) -> None:
                 for source in payload:
                     code = compiled.get(source)
                     if code is None:
-                        code = compiled[source] = _compile(source, "<test>", "eval")
+                        code = compiled[source] = _compile(source, "<test>", "eval", dont_inherit=True)
                     values.append(_eval(code, namespace))
                 text = _encode(tuple(values))
             else:  # "exec": an assert-style statement, judged by completing
                 code = compiled.get(payload)
                 if code is None:
-                    code = compiled[payload] = _compile(payload, "<test>", "exec")
+                    code = compiled[payload] = _compile(payload, "<test>", "exec", dont_inherit=True)
                 _exec(code, namespace)
                 text = "null"
             took = _now() - start
@@ -222,7 +222,7 @@ def _run_script(job: dict[str, Any], out: _Out, nonce: str) -> None:
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     code_, name, message = 0, "", ""
     try:
-        code = _compile(job["program"], job.get("filename", "<solution>"), "exec")
+        code = _compile(job["program"], job.get("filename", "<solution>"), "exec", dont_inherit=True)
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return

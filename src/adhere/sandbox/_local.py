@@ -52,6 +52,7 @@ DEFAULT_PRELOAD: tuple[str, ...] = (
 
 _ZYGOTE = Path(__file__).with_name("_zygote.py")
 _GRACE = 5.0  # beyond a job's own wall budget before we declare the zygote stuck
+_STARVED_FACTOR = 4.0  # as in the zygote: how far a starved job's wall clock may stretch
 _START_TIMEOUT = 60.0
 _SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
 
@@ -381,7 +382,7 @@ def _kill_status(report: dict[str, Any], job: Job, index: int | None) -> tuple[S
     if sig is not None:
         name = _SIGNAL_NAMES.get(int(sig), f"signal {sig}")
         cpu_limit = limits.cpu_seconds or limits.wall_seconds
-        if sig in (signal.SIGXCPU, signal.SIGKILL) and (report.get("cpu") or 0) >= cpu_limit - 0.05:
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and (report.get("cpu") or 0) >= 0.9 * cpu_limit:
             return "timeout", f"used its {cpu_limit:g} s of CPU time"
         if sig == signal.SIGXFSZ:
             return "error", f"wrote a file larger than {limits.file_bytes:,} bytes"
@@ -590,7 +591,8 @@ class LocalExecutor:
             z.send(_protocol.JOB, job_id, pickle.dumps(request, protocol=5))
         except OSError as exc:
             raise _ZygoteGone(f"could not send the job ({exc})") from None
-        deadline = time.monotonic() + wall + _GRACE
+        # The zygote may stretch a starved job's wall clock up to _STARVED_FACTOR times.
+        deadline = time.monotonic() + _STARVED_FACTOR * wall + _GRACE
         cancelled = False
         while True:
             left = deadline - time.monotonic()
@@ -599,7 +601,7 @@ class LocalExecutor:
             except EOFError:
                 raise _ZygoteGone("the zygote exited during the job") from None
             if msg is None:
-                raise _ZygoteGone(f"no answer within {wall + _GRACE:g} s")
+                raise _ZygoteGone(f"no answer within {_STARVED_FACTOR * wall + _GRACE:g} s")
             kind, jid, payload = msg
             if jid != job_id:
                 continue
@@ -640,9 +642,8 @@ class LocalExecutor:
             run.feed(chunk)
             return bool(job.stop_on_failure and (run.failed or run.tampered))
 
+        # A trailing partial line is a result cut by a kill (output cap, timeout): dropped.
         report = self._exchange(index, request, job.limits.wall_seconds, on_output)
-        if run.partial:
-            run.feed(b"\n")
         return self._finish_calls(job, run, report)
 
     def _finish_calls(self, job: Job, run: _Run, report: dict[str, Any]) -> JobResult:
@@ -738,8 +739,6 @@ class LocalExecutor:
             return False
 
         report = self._exchange(index, request, seconds, on_output, out.extend)
-        if run.partial:
-            run.feed(b"\n")
         if report.get("exit") == 73:
             return TestResult(i, "unscorable", None, "the sandbox could not set up the job's process"), report
         duration = float(report.get("wall") or 0.0)
