@@ -118,7 +118,7 @@ def prepare(text: str) -> str:
     if "  " in text:
         text = _SPACES_RE.sub(" ", text)
     if not text.isascii():
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         latin = int(np.count_nonzero((codes >= 0x41) & (codes <= 0x7A)))
         non_latin = int(np.count_nonzero(codes >= 0x300))
         if latin * 2 < non_latin:
@@ -153,7 +153,7 @@ def features(text: str) -> np.ndarray:
     ALL-CAPS run). Of those, the n-grams in some profile, in that order.
     """
     m = model()
-    codes = np.frombuffer(("  " + text.translate(m.char_table)).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = np.frombuffer(("  " + text.translate(m.char_table)).encode("utf-32-le", "surrogatepass"), dtype="<u4")
     if len(codes) <= 2:
         return np.empty(0, dtype=np.int32)
     wide = codes.astype(np.int64)
@@ -199,7 +199,6 @@ class _Workspace(threading.local):
         self.buf = np.empty((_CHUNK + 2, width))
         self.rows = list(self.buf)
         self.windows = [self.buf[r : r + _BLOCK + 1] for r in range(_CHUNK + 2)]
-        self.first = self.buf[0:2]
         self.factors = self.buf[1 : _CHUNK + 2]
         self.p = np.empty(width)
 
@@ -247,9 +246,10 @@ def vote(
     source.start(n)
     w = _work
     w.ensure(n_langs)
-    buf, rows, windows, p, factors, first = w.buf, w.rows, w.windows, w.p, w.factors, w.first
+    buf, rows, windows, p, factors = w.buf, w.rows, w.windows, w.p, w.factors
     mul_reduce: Any = np.multiply.reduce  # called positionally (out=p) for speed
     divide = np.divide
+    multiply = np.multiply
     conv_threshold = CONV_THRESHOLD
     iteration_limit = ITERATION_LIMIT
     block = _BLOCK
@@ -263,9 +263,9 @@ def vote(
         weight = alpha / BASE_FREQ
         probs.take(feats[source.peek(_CHUNK + 1)], axis=0, out=factors)
         factors += weight
-        buf[0] = uniform
-        # The first block is one draw, later blocks five; each ends with normalising.
-        mul_reduce(first, 0, None, p)
+        # The first block is one draw (uniform * factor), later blocks five; each ends
+        # with normalising.
+        multiply(factors[0], uniform, p)
         done = r = 1
         while True:
             values = p.tolist()

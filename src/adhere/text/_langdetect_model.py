@@ -232,7 +232,7 @@ def _gram_tables(rows: dict[str, int]) -> tuple[np.ndarray, GramIndex, GramIndex
     indexes = []
     for n in (1, 2, 3):
         grams = by_length[n]
-        codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype="<u4")
         codes = codes.reshape(len(grams), n)
         at = np.array([rows[g] for g in grams], dtype=np.int32)
         if n == 1:
