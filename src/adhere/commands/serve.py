@@ -11,6 +11,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.", envvar="ADHERE_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.", envvar="ADHERE_PORT")] = 8000,
     workers: Annotated[int | None, typer.Option(help="Verification worker processes (default: cores).")] = None,
+    sandbox_workers: Annotated[
+        int | None, typer.Option(help="Sandbox slots (concurrent code jobs) per worker (default: 2 x cores / workers).")
+    ] = None,
     max_inflight: Annotated[int | None, typer.Option(help="Requests accepted at once; beyond: 429.")] = None,
     deadline: Annotated[float | None, typer.Option(help="Per-request wall-time cap in seconds.")] = None,
     graceful_timeout: Annotated[float, typer.Option(help="Seconds to finish in-flight work on shutdown.")] = 30.0,
@@ -26,6 +29,8 @@ def serve(
         cfg = ServeConfig()
         if workers is not None:
             cfg = replace(cfg, workers=workers)
+        if sandbox_workers is not None:
+            cfg = replace(cfg, sandbox_workers=sandbox_workers)
         if max_inflight is not None:
             cfg = replace(cfg, max_inflight=max_inflight)
         if deadline is not None:

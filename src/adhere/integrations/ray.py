@@ -16,75 +16,97 @@ nothing (then the ``spec`` argument applies to every row). Output rows gain
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from ..errors import SpecError, require
-from ..serve._pool import judge_rows, row_label
+from ..serve._judge import Judge
 
 __all__ = ["VerifyActor", "verify_dataset"]
 
 
 class VerifyActor:
-    """Ray Data callable class: one per actor, verifying batches in its own process."""
+    """Ray Data callable class: one per actor, verifying batches in its own process.
+
+    The actor's :class:`~adhere.serve._judge.Judge` keeps parsed labels across batches and
+    owns the actor's sandbox executor (started on the first code-test row), exactly as a
+    worker process of ``adhere serve`` does.
+    """
 
     def __init__(
         self,
-        label_json: str | None,
-        reward_json: str = '"binary"',
+        label: Any | None,
+        reward: Any = "binary",
         response_column: str = "response",
         prompt_column: str = "prompt",
         spec_column: str = "spec",
         label_column: str = "label",
         unscorable_value: float | None = None,
+        mode: str = "strict",
+        sandbox_workers: int | None = None,
     ) -> None:
-        self.label_json = label_json
-        self.reward_json = reward_json
+        self.fixed_label = label
         self.response_column = response_column
         self.prompt_column = prompt_column
         self.spec_column = spec_column
         self.label_column = label_column
         self.unscorable_value = unscorable_value
+        self.mode = mode
+        self.judge = Judge(sandbox_workers)
+        self.reward = self.judge.reward(reward)
 
-    def _row_spec(self, batch: Mapping[str, Any], i: int, prompt: str) -> str:
-        if self.label_json is not None:
-            return self.label_json
+    def _row_label(self, batch: Mapping[str, Any], i: int) -> tuple[Any, str]:
+        if self.fixed_label is not None:
+            return self.fixed_label, "spec"
         spec = _cell(batch, self.spec_column, i)
         label = _cell(batch, self.label_column, i)
-        if isinstance(spec, str):
-            spec = orjson.loads(spec)
-        return row_label(spec, label, f"row[{i}]")
+        if spec is not None and label is not None:
+            raise SpecError("give either a spec or a label column value, not both", f"row[{i}]")
+        if spec is not None:
+            if isinstance(spec, str):
+                try:
+                    spec = orjson.loads(spec)
+                except orjson.JSONDecodeError as exc:
+                    raise SpecError(f"a spec string must be JSON: {exc}", f"row[{i}].spec") from None
+            return {"spec": spec}, f"row[{i}]"
+        if label is not None:
+            return label, f"row[{i}].label"
+        raise SpecError(f"each row needs a '{self.spec_column}' or a '{self.label_column}' value", f"row[{i}]")
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        from ..rewards import RewardItem
         from ..verdict import Verdict
 
         responses = batch[self.response_column]
         n = len(responses)
-        items = []
-        errors: dict[int, str] = {}
+        items: list[RewardItem] = []
+        todo: list[int] = []
+        verdicts: list[dict[str, Any]] = [{} for _ in range(n)]
+        rewards: list[float | None] = [None] * n
         for i in range(n):
             prompt = str(_cell(batch, self.prompt_column, i) or "")
             try:
-                items.append((self._row_spec(batch, i, prompt), str(responses[i]), prompt))
+                raw, path = self._row_label(batch, i)
+                label = self.judge.label(raw, self.mode, path)
             except SpecError as exc:  # one bad row must not sink the dataset: it is unscorable
-                errors[i] = str(exc)
-                items.append(("", "", ""))
-        todo = [k for k in range(n) if k not in errors]
-        judged = judge_rows([items[k] for k in todo], self.reward_json)
-        verdicts: list[dict[str, Any]] = [{} for _ in range(n)]
-        rewards: list[float | None] = [None] * n
-        for k, (v, r) in zip(todo, judged, strict=True):
-            verdicts[k], rewards[k] = v, r
-        for k, msg in errors.items():
-            verdicts[k] = Verdict.of("label", None, f"invalid spec or label: {msg}").to_dict()
+                verdicts[i] = Verdict.of("label", None, f"invalid spec or label: {exc}").to_dict()
+                continue
+            items.append(RewardItem(label, str(responses[i]), prompt))
+            todo.append(i)
+        for i, scored in zip(todo, self.judge.score(items, self.reward), strict=True):
+            verdicts[i], rewards[i] = scored.verdict.to_dict(), scored.reward
         out = dict(batch)
         out["verdict"] = [orjson.dumps(v).decode() for v in verdicts]
         out["outcome"] = [v["outcome"] for v in verdicts]
         out["score"] = [v["score"] for v in verdicts]
         out["reward"] = [r if r is not None else self.unscorable_value for r in rewards]
         return out
+
+    def __del__(self) -> None:
+        self.judge.close()
 
 
 def _cell(batch: Mapping[str, Any], column: str, i: int) -> Any:
@@ -108,32 +130,42 @@ def verify_dataset(
     batch_size: int = 256,
     num_cpus: float = 1.0,
     unscorable_value: float | None = None,
+    mode: str = "strict",
+    sandbox_workers: int | None = None,
 ) -> Any:
     """Verify every row of ``ds`` on an actor pool; returns a lazy ``ray.data.Dataset``.
 
     ``spec`` (a dict, JSON/YAML string or :class:`~adhere.spec.Spec`) applies to all rows;
-    without it each row's ``spec`` or ``label`` column says what to check. The spec is
-    validated here, before any task is scheduled.
+    without it each row's ``spec`` or ``label`` column says what to check. The spec and
+    the reward are validated here, before any task is scheduled; a row whose own label is
+    malformed comes back unscorable with the reason.
+
+    ``mode`` is the IFEval/IFBench mode of rows that do not name one. Each actor runs
+    code-test rows on its own sandbox executor with ``sandbox_workers`` slots (default:
+    twice the actor's ``num_cpus``, at least 2).
     """
     ray: Any = require("ray", "ray")
-    label_json: str | None = None
+    label: Any = None
     if spec is not None:
         from ..spec import Spec
 
-        label_json = row_label(Spec.parse(spec).to_dict(), None, "spec")
-    from ..rewards import parse_reward
-
-    parse_reward(reward, "reward")
+        label = {"spec": Spec.parse(spec).to_dict()}
+    checker = Judge()
+    checker.reward(reward, "reward")
+    if label is not None:
+        checker.label(label, mode, "spec")
     return ds.map_batches(
         VerifyActor,
         fn_constructor_kwargs={
-            "label_json": label_json,
-            "reward_json": orjson.dumps(reward).decode(),
+            "label": label,
+            "reward": reward,
             "response_column": response_column,
             "prompt_column": prompt_column,
             "spec_column": spec_column,
             "label_column": label_column,
             "unscorable_value": unscorable_value,
+            "mode": mode,
+            "sandbox_workers": sandbox_workers or max(2, 2 * math.ceil(num_cpus)),
         },
         batch_size=batch_size,
         batch_format="numpy",

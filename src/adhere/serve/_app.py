@@ -1,29 +1,37 @@
 """The reward/verification HTTP service (FastAPI on uvicorn).
 
-Built to hold under a training cluster's load: text checks run in a process pool,
-accepted work is bounded (429 + ``Retry-After`` beyond ``max_inflight``), request bodies
-are capped before they are read into memory, every request has a deadline after which
-unfinished samples come back unscorable, and one bad request never affects the next.
+Built to hold under a training cluster's load: every verdict is computed in worker
+processes (:mod:`._pool`), accepted work is bounded (429 + ``Retry-After`` beyond
+``max_inflight``), request bodies are capped before they are read into memory, every
+request has a deadline after which unfinished samples come back unscorable, and one bad
+request never affects the next.
+
+The hot endpoints read their body with orjson and validate it with the pydantic wire
+models, and answer with orjson bytes: FastAPI's generic body parsing and response
+re-validation cost more than the routing of a single-sample request. The OpenAPI schema
+still documents (and schemathesis fuzzes) the same models. orjson refuses what is not
+RFC 8259 JSON (NaN, lone surrogates) with a 4xx, so everything accepted can be sent
+on to the workers and back without a serialisation failure.
 """
 
-from __future__ import annotations
-
-import asyncio
+# No ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations
+# at run time, and ``Request`` is imported inside :func:`create_app` (fastapi is an extra).
 import hmac
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from ..errors import AdhereError, SpecError
-from ..verdict import Verdict
 from ._config import ServeConfig
 from ._metrics import Metrics
-from ._pool import Row, VerifyPool, row_label
-from ._wire import RewardRequest, RewardResponse, SampleIn, SampleResult, VerifyRequest, VerifyResponse
+from ._pool import Row, WorkerPool
+from ._wire import OpenRLHFRequest, RewardRequest, RewardResponse, SampleIn, VerifyRequest, VerifyResponse
 
 __all__ = ["create_app"]
 
@@ -33,6 +41,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+BODY_KEY = "adhere.body"
 _OPEN_PATHS = frozenset({"/healthz", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
 _KNOWN_PATHS = _OPEN_PATHS | {"/v1/verify", "/v1/reward", "/v1/checks", "/get_reward"}
 
@@ -124,6 +133,7 @@ class GuardMiddleware:
                 chunks.append(chunk)
                 more = bool(message.get("more_body", False))
             body = b"".join(chunks)
+            scope[BODY_KEY] = body  # the endpoints read it from here, without a replay
         replayed = False
 
         async def replay_receive() -> Message:
@@ -141,38 +151,100 @@ class GuardMiddleware:
         await self.app(scope, replay_receive, tracking_send)
 
 
-def _reward_json(reward: Any, path: str) -> str:
-    """Validate a reward declaration (4xx on error) and return it as JSON for the workers."""
-    from ..rewards import parse_reward
+class BadRequest(Exception):
+    """A request the client must fix: answered with ``status`` and ``detail`` (no traceback, no 5xx)."""
 
-    parse_reward(reward, path)
-    return orjson.dumps(reward).decode()
-
-
-def _float(raw: str | None) -> float | None:
-    return None if raw in (None, "") else float(raw)
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.detail = detail
 
 
-def _check_openrlhf(body: Any, max_batch: int) -> None:
-    """The OpenRLHF request's shape and every label, validated before any work (4xx on error)."""
-    from ..labels import parse_label
+def _json(status: int, content: Any) -> Any:
+    from fastapi.responses import Response
 
-    queries = body.get("query")
-    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
-        raise SpecError("'query' must be a list of strings", "query")
-    if len(queries) > max_batch:
-        raise SpecError(f"a request holds at most {max_batch} queries; got {len(queries)}", "query")
-    for name in ("prompts", "labels"):
-        column = body.get(name)
-        if not isinstance(column, list) or len(column) != len(queries):
-            raise SpecError(f"'{name}' must be a list with one entry per query ({len(queries)})", name)
-    for i, label in enumerate(body["labels"]):
-        try:
-            parse_label(label, path=f"labels[{i}]")
-        except SpecError:
-            raise
-        except (ValueError, TypeError, KeyError) as exc:
-            raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", f"labels[{i}]") from None
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+async def _read(request: Any, model: Any) -> Any:
+    """The body as ``model``: RFC 8259 JSON (orjson), validated by pydantic, else a 422 naming the problem."""
+    from pydantic import ValidationError
+
+    body = request.scope.get(BODY_KEY)
+    if body is None:
+        body = await request.body()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(422, f"the request body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest(422, exc.errors(include_url=False, include_context=False, include_input=False)) from None
+
+
+def _rows(samples: Sequence[SampleIn]) -> list[Row]:
+    """(label, response, prompt, path) per sample; a spec is the label ``{"spec": ...}``."""
+    rows: list[Row] = []
+    for i, s in enumerate(samples):
+        if s.label is not None:
+            if s.spec is not None:
+                raise SpecError("give either 'spec' or 'label', not both", f"samples[{i}]")
+            rows.append((s.label, s.response, s.prompt, f"samples[{i}].label"))
+        elif s.spec is not None:
+            rows.append(({"spec": s.spec}, s.response, s.prompt, f"samples[{i}]"))
+        else:
+            raise SpecError("each sample needs a 'spec' or a 'label'", f"samples[{i}]")
+    return rows
+
+
+def _env_float(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise SpecError(f"{name} must be a number, got {raw!r}") from None
+
+
+_BODIES: dict[str, type[BaseModel]] = {
+    "/v1/verify": VerifyRequest,
+    "/v1/reward": RewardRequest,
+    "/get_reward": OpenRLHFRequest,
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The body exceeds the size limit."},
+    422: {"description": "Malformed JSON, a bad field, label, spec or reward; the detail names it."},
+    429: {"description": "Too many requests in flight; retry after `Retry-After` seconds."},
+}
+
+
+def _document_bodies(app: Any) -> None:
+    """Put the wire models in the OpenAPI schema as the hot endpoints' request bodies.
+
+    Those endpoints read their body themselves (see the module docstring), so FastAPI
+    cannot see the models; the schema must still say what they take.
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return dict(app.openapi_schema)
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for path, model in _BODIES.items():
+            js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(js.pop("$defs", {}))
+            components[model.__name__] = js
+            schema["paths"][path]["post"]["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
 
 
 def create_app(config: ServeConfig | None = None) -> Any:
@@ -180,23 +252,23 @@ def create_app(config: ServeConfig | None = None) -> Any:
     from ..errors import require
 
     require("fastapi", "serve")
-    from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import JSONResponse, PlainTextResponse
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse
 
     cfg = config or ServeConfig()
     metrics = Metrics()
     metrics.describe("requests_total", "HTTP requests by path and status")
     metrics.describe("request_seconds", "HTTP request latency")
     metrics.describe("samples_total", "samples judged, by outcome")
-    state: dict[str, Any] = {}
+    state: dict[str, WorkerPool] = {}
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
-        pool = VerifyPool(cfg.workers, cfg.chunk)
-        await asyncio.get_running_loop().run_in_executor(None, pool.warm_up)
+        pool = WorkerPool(cfg.workers, cfg.sandbox_workers, cfg.min_chunk, cfg.max_chunk)
+        await pool.start()
         state["pool"] = pool
         yield
-        pool.close()
+        await pool.close()
 
     app = FastAPI(
         title="adhere",
@@ -206,87 +278,103 @@ def create_app(config: ServeConfig | None = None) -> Any:
     )
     load = Load()
     app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics, load=load)
+    _document_bodies(app)
+
+    def pool_state(read: Callable[[WorkerPool], float]) -> Callable[[], float]:
+        return lambda: read(state["pool"]) if "pool" in state else 0.0
+
+    metrics.describe("inflight_requests", "requests accepted and not yet answered")
     metrics.gauge("inflight_requests", lambda: float(load.inflight))
-    metrics.gauge("pool_workers", lambda: float(cfg.workers))
-    metrics.gauge("pool_busy_batches", lambda: float(state["pool"].busy) if "pool" in state else 0.0)
+    metrics.describe("pool_workers", "judging worker processes alive")
+    metrics.gauge("pool_workers", pool_state(lambda p: float(len(p.pids))))
+    metrics.describe("pool_worker_restarts", "worker processes replaced after they ended")
+    metrics.gauge("pool_worker_restarts", pool_state(lambda p: float(p.restarts)))
+    metrics.describe("queue_text_rows", "text rows sent to workers and not yet answered")
+    metrics.gauge("queue_text_rows", pool_state(lambda p: float(p.text_rows)))
+    metrics.describe("queue_code_rows", "code-test rows sent to workers and not yet answered")
+    metrics.gauge("queue_code_rows", pool_state(lambda p: float(p.code_rows)))
+    metrics.describe("sandbox_slots", "sandbox zygotes (concurrent code jobs) over all workers")
+    metrics.gauge("sandbox_slots", pool_state(lambda p: float(len(p.pids) * max(1, p.sandbox_workers))))
+
+    @app.exception_handler(BadRequest)
+    async def _bad_request(request: Request, exc: BadRequest) -> Any:
+        return _json(exc.status, {"detail": exc.detail})
 
     @app.exception_handler(AdhereError)
-    async def _adhere_error(request: Request, exc: AdhereError) -> JSONResponse:
+    async def _adhere_error(request: Request, exc: AdhereError) -> Any:
         status = 422 if isinstance(exc, (SpecError, ValueError)) else 500
-        path = getattr(exc, "path", "")
-        return JSONResponse({"detail": str(exc), "path": path}, status_code=status)
+        return _json(status, {"detail": str(exc), "path": getattr(exc, "path", "")})
 
     def budget_of(deadline_s: float | None) -> float:
         return min(deadline_s or cfg.deadline_s, cfg.deadline_s)
 
-    def deadline_verdict(budget: float) -> dict[str, Any]:
-        reason = f"deadline of {budget:g}s exceeded before this sample was judged"
-        return Verdict.of("deadline", None, reason).to_dict()
+    def check_batch(n: int, what: str) -> None:
+        if n > cfg.max_batch:
+            raise SpecError(f"a request holds at most {cfg.max_batch} {what}; got {n}", what)
 
-    async def judge(
-        samples: list[SampleIn], deadline_s: float | None, reward: Any = "binary", mode: str = "strict"
-    ) -> list[tuple[dict[str, Any], float | None]]:
-        if len(samples) > cfg.max_batch:
-            raise SpecError(f"a request holds at most {cfg.max_batch} samples; got {len(samples)}", "samples")
-        rows: list[Row] = [
-            (row_label(s.spec, s.label, f"samples[{i}]", mode), s.response, s.prompt) for i, s in enumerate(samples)
-        ]
-        reward_json = _reward_json(reward, "reward")
-        budget = budget_of(deadline_s)
-        pool: VerifyPool = state["pool"]
-        try:
-            judged = await asyncio.wait_for(pool.judge(rows, reward_json, mode), timeout=budget)
-        except asyncio.TimeoutError:
-            judged = [(deadline_verdict(budget), None) for _ in rows]
-        for v, _ in judged:
-            metrics.inc("samples_total", outcome=str(v["outcome"]))
-        return judged
+    def count(outcomes: Sequence[str]) -> None:
+        for outcome, n in Counter(outcomes).items():
+            metrics.inc("samples_total", float(n), outcome=outcome)
 
-    @app.post("/v1/verify", response_model=VerifyResponse)
-    async def verify(req: VerifyRequest) -> Any:
+    @app.post("/v1/verify", response_model=VerifyResponse, responses=_ERRORS)
+    async def verify(request: Request) -> Any:
         """Judge a batch of samples; one verdict tree per sample, in order."""
         t0 = time.perf_counter()
-        judged = await judge(req.samples, req.deadline_s)
+        req: VerifyRequest = await _read(request, VerifyRequest)
+        check_batch(len(req.samples), "samples")
+        verdicts = await state["pool"].verify(_rows(req.samples), "strict", budget_of(req.deadline_s))
+        count([v["outcome"] for v in verdicts])
         results = [
-            SampleResult(outcome=v["outcome"], score=v["score"], reason=v.get("reason", ""), verdict=v)
-            for v, _ in judged
+            {"outcome": v["outcome"], "score": v["score"], "reason": v.get("reason", ""), "verdict": v}
+            for v in verdicts
         ]
-        return VerifyResponse(results=results, elapsed_s=time.perf_counter() - t0)
+        return _json(200, {"results": results, "elapsed_s": time.perf_counter() - t0})
 
-    @app.post("/v1/reward", response_model=RewardResponse)
-    async def reward(req: RewardRequest) -> Any:
+    @app.post("/v1/reward", response_model=RewardResponse, responses=_ERRORS)
+    async def reward(request: Request) -> Any:
         """A reward per sample (``reward``: a declaration, default ``"binary"``; a label's own
         ``"reward"`` wins). Unscorable samples are null unless you choose ``unscorable_value``."""
         t0 = time.perf_counter()
-        judged = await judge(req.samples, req.deadline_s, req.reward, req.mode)
-        return RewardResponse(
-            rewards=[r if r is not None else req.unscorable_value for _, r in judged],
-            unscorable=[r is None for _, r in judged],
-            reasons=[v.get("reason", "") for v, _ in judged],
-            elapsed_s=time.perf_counter() - t0,
+        req: RewardRequest = await _read(request, RewardRequest)
+        check_batch(len(req.samples), "samples")
+        judged = await state["pool"].reward(_rows(req.samples), req.reward, req.mode, budget_of(req.deadline_s))
+        count([outcome for _, _, outcome in judged])
+        fallback = req.unscorable_value
+        return _json(
+            200,
+            {
+                "rewards": [r if r is not None else fallback for r, _, _ in judged],
+                "unscorable": [r is None for r, _, _ in judged],
+                "reasons": [why for _, why, _ in judged],
+                "elapsed_s": time.perf_counter() - t0,
+            },
         )
 
-    @app.post("/get_reward")
-    async def get_reward(body: dict[str, Any]) -> Any:
+    @app.post("/get_reward", responses=_ERRORS)
+    async def get_reward(request: Request) -> Any:
         """OpenRLHF's remote reward protocol: ``{"query", "prompts", "labels"}`` in;
         ``{"rewards", "scores", "extra_logs"}`` out (see :mod:`adhere.integrations.openrlhf`).
         Unscorable rows get ``ADHERE_UNSCORABLE_VALUE`` (default 0.0) and ``extra_logs.unscorable = 1``."""
-        _check_openrlhf(body, cfg.max_batch)
-        reward_decl = os.environ.get("ADHERE_REWARD") or "binary"
-        mode = os.environ.get("ADHERE_MODE") or "strict"
-        unscorable = os.environ.get("ADHERE_UNSCORABLE_VALUE")
-        pool: VerifyPool = state["pool"]
-        budget = budget_of(None)
-        try:
-            out = await asyncio.wait_for(
-                pool.openrlhf(body, _reward_json(reward_decl, "ADHERE_REWARD"), _float(unscorable), mode),
-                timeout=budget,
-            )
-        except asyncio.TimeoutError:
-            raise HTTPException(504, f"deadline of {budget:g}s exceeded") from None
-        for flag in out["extra_logs"].get("unscorable", []):
-            metrics.inc("samples_total", outcome="unscorable" if flag else "judged")
-        return out
+        req: OpenRLHFRequest = await _read(request, OpenRLHFRequest)
+        n = len(req.query)
+        check_batch(n, "query")
+        for name in ("prompts", "labels"):
+            if len(getattr(req, name)) != n:
+                raise SpecError(f"'{name}' must be a list with one entry per query ({n})", name)
+        prompts = [p if isinstance(p, str) else "" for p in req.prompts]
+        unscorable = _env_float("ADHERE_UNSCORABLE_VALUE")
+        out = await state["pool"].openrlhf(
+            req.query,
+            prompts,
+            req.labels,
+            os.environ.get("ADHERE_REWARD") or "binary",
+            0.0 if unscorable is None else unscorable,
+            os.environ.get("ADHERE_MODE") or "strict",
+            budget_of(None),
+        )
+        flags = out["extra_logs"].get("unscorable", [])
+        count(["unscorable" if f else "judged" for f in flags])
+        return _json(200, out)
 
     @app.get("/v1/checks")
     async def checks(q: str = "", tag: str | None = None) -> Any:
@@ -309,7 +397,9 @@ def create_app(config: ServeConfig | None = None) -> Any:
 
     @app.get("/healthz")
     async def healthz() -> Any:
-        return {"status": "ok", "workers": cfg.workers, "inflight": load.inflight}
+        pool = state.get("pool")
+        pids = pool.pids if pool is not None else []
+        return {"status": "ok", "workers": len(pids), "worker_pids": pids, "inflight": load.inflight}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["ServeConfig"]
+__all__ = ["ServeConfig", "default_sandbox_workers"]
 
 
 def _env_int(name: str, default: int) -> int:
@@ -16,6 +16,16 @@ def _env_int(name: str, default: int) -> int:
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default
+
+
+def default_sandbox_workers(workers: int) -> int:
+    """Sandbox zygotes per worker process: twice the cores over all workers, at least 2 each.
+
+    More slots than cores on purpose: a program that loops until its time limit holds its
+    slot for seconds, and the other slots keep the programs that finish in milliseconds
+    flowing meanwhile.
+    """
+    return max(2, (2 * (os.cpu_count() or 1)) // max(1, workers))
 
 
 @dataclass(frozen=True)
@@ -35,4 +45,7 @@ class ServeConfig:
     deadline_s: float = field(default_factory=lambda: _env_float("ADHERE_DEADLINE_S", 60.0))
     retry_after_s: int = 1
     api_key: str | None = field(default_factory=lambda: os.environ.get("ADHERE_API_KEY") or None)
-    chunk: int = 32
+    sandbox_workers: int = field(default_factory=lambda: _env_int("ADHERE_SANDBOX_WORKERS", 0))
+    """Sandbox zygotes per worker process (concurrent code jobs); 0: :func:`default_sandbox_workers`."""
+    min_chunk: int = 16
+    max_chunk: int = 256

@@ -1,183 +1,383 @@
-"""Judging and rewarding spread over worker processes.
+"""Judging spread over worker processes, driven from the server's event loop.
 
-The event loop must never run checks itself (one slow response would stall every
-client), so judging runs in a process pool: text labels in the worker, code-test labels
-through the worker's own sandbox executor. Requests are split into chunks so a large
-batch uses every worker, keeping each rollout group (same prompt and label) in one
-chunk so group rewards (VeRPO) see the whole group. Labels travel as canonical JSON and
-each worker memoises parsed labels and rewards, so a training run that repeats the same
-few labels parses each once per worker.
+The event loop never judges (one slow response would stall every client). It splits a
+request's rows into chunks, keeping each rollout group (same prompt and label) in one
+chunk so group rewards (VeRPO) see the whole group, and writes each chunk as one frame
+to a worker process (:mod:`._worker`) over a socket; answers come back on the same
+socket and resolve futures. No threads, no pickling, no executor bookkeeping on the
+hot path: a frame is one ``orjson.dumps`` and one write.
+
+Text chunks go to the worker with the fewest text rows outstanding, code chunks to the
+one with the fewest code rows (a worker runs its code rows in its own sandbox executor
+while it goes on judging text). Chunks are between ``min_chunk`` rows (fewer frames for
+small batches) and ``max_chunk`` rows (a huge batch does not hold a worker for long:
+workers take the smallest waiting message first).
+
+A worker that dies is replaced; the rows it held come back unscorable with the reason,
+and the request is answered. Rows a request's deadline leaves unjudged come back
+unscorable too (never 0), and their work is dropped in the worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import contextlib
+import itertools
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from functools import lru_cache
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..errors import SpecError
+from . import _frames
+from ._config import default_sandbox_workers
+from ._judge import Row, deadline_verdict, internal_verdict
 
-__all__ = ["Row", "VerifyPool", "judge_rows", "row_label"]
+__all__ = ["Row", "WorkerLost", "WorkerPool", "group_chunks", "is_code_label"]
 
-Row = tuple[str, str, str]
-"""(canonical label JSON, response text, prompt text)."""
-
-Judged = tuple[dict[str, Any], float | None]
-"""(verdict tree as a dict, reward or None when unscorable)."""
-
-
-@lru_cache(maxsize=8192)
-def _label(key: str, mode: str) -> Any:
-    from ..labels import parse_label
-
-    return parse_label(orjson.loads(key), mode=mode)  # type: ignore[arg-type]
+_START_TIMEOUT = 120.0
+_TEST_KEYS = frozenset({"inputs", "outputs", "fn_name", "asserts", "setup", "timeout"})
 
 
-@lru_cache(maxsize=256)
-def _reward(reward_json: str) -> Any:
-    from ..rewards import parse_reward
-
-    return parse_reward(orjson.loads(reward_json))
+class WorkerLost(Exception):
+    """A worker process ended while it held rows."""
 
 
-def judge_rows(rows: Sequence[Row], reward_json: str = '"binary"', mode: str = "strict") -> list[Judged]:
-    """Judge and reward rows in this process (labels were validated by the caller)."""
-    from ..rewards import RewardItem, score_items
-
-    items = [RewardItem(_label(key, mode), response, prompt) for key, response, prompt in rows]
-    return [(s.verdict.to_dict(), s.reward) for s in score_items(items, _reward(reward_json))]
-
-
-def openrlhf_rows(payload: Mapping[str, Any], reward_json: str, unscorable_value: float | None, mode: str) -> Any:
-    """One OpenRLHF ``/get_reward`` exchange in this process."""
-    from ..integrations.openrlhf import get_reward
-
-    return get_reward(payload, reward=orjson.loads(reward_json), unscorable_value=unscorable_value, mode=mode)
+def is_code_label(raw: Any) -> bool:
+    """Whether a label (as sent) holds code tests; only for routing, the worker parses it for real."""
+    if not isinstance(raw, dict):
+        return False
+    keys = set(raw) - {"reward"}
+    return keys == {"tests"} or (bool(keys) and keys <= _TEST_KEYS and ("inputs" in keys or "asserts" in keys))
 
 
-def row_label(spec: Any, label: Any, where: str, mode: str = "strict") -> str:
-    """Canonical JSON of what a sample must adhere to (a ``spec``, or a ``label`` in the label
-    language), validated now so errors surface (as 4xx) before any work is queued.
-
-    Raises :class:`SpecError` naming ``where`` (e.g. ``samples[3].label``).
-    """
-    from ..labels import parse_label
-
-    if spec is not None and label is not None:
-        raise SpecError("give either 'spec' or 'label', not both", where)
-    if spec is not None:
-        raw: Any = {"spec": spec}
-        path = where
-    elif label is not None:
-        raw, path = label, f"{where}.label"
-    else:
-        raise SpecError("each sample needs a 'spec' or a 'label'", where)
-    try:
-        parsed = parse_label(raw, path=path, mode=mode)  # type: ignore[arg-type]
-    except SpecError:
-        raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise SpecError(f"malformed label: {type(exc).__name__}: {exc}", path) from None
-    return str(parsed.key)
-
-
-def _warm() -> None:
-    from ..registry import REGISTRY
-
-    len(REGISTRY)
-
-
-def _group_chunks(keys: Sequence[Any], parts: int, min_size: int) -> list[list[int]]:
-    """Indices split into about ``parts`` chunks of at least ``min_size``, groups kept whole."""
-    groups: dict[Any, list[int]] = {}
+def group_chunks(keys: Sequence[Hashable], parts: int, min_size: int, max_size: int) -> list[list[int]]:
+    """Indices split into about ``parts`` chunks of ``min_size``..``max_size`` rows, groups kept whole
+    (a group larger than ``max_size`` is one chunk)."""
+    groups: dict[Hashable, list[int]] = {}
     for i, key in enumerate(keys):
         groups.setdefault(key, []).append(i)
-    target = max(min_size, -(-len(keys) // max(1, parts)))
+    target = min(max_size, max(min_size, -(-len(keys) // max(1, parts))))
     chunks: list[list[int]] = [[]]
     for members in groups.values():
         if chunks[-1] and len(chunks[-1]) + len(members) > target:
             chunks.append([])
         chunks[-1].extend(members)
-    return chunks
+    return [c for c in chunks if c]
 
 
-class VerifyPool:
-    """A process pool (or, with ``workers=0``, one thread) for :func:`judge_rows`."""
+@dataclass(eq=False)
+class _Proc:
+    index: int
+    proc: subprocess.Popen[bytes]
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    pending: dict[int, asyncio.Future[bytes]] = field(default_factory=dict)
+    text_rows: int = 0
+    code_rows: int = 0
+    alive: bool = True
+    task: asyncio.Task[None] | None = None
 
-    def __init__(self, workers: int | None = None, chunk: int = 16) -> None:
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
-        self.chunk = max(1, chunk)
-        self.busy = 0
-        self._executor: Executor
-        if self.workers <= 0:
-            self._executor = ThreadPoolExecutor(max_workers=1)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_warm)
 
-    def warm_up(self) -> None:
-        """Start every worker now so the first request does not pay for imports."""
-        futures = [self._executor.submit(judge_rows, []) for _ in range(max(1, self.workers))]
-        for f in futures:
-            f.result()
+def _worker_env() -> dict[str, str]:
+    """The server's environment, with adhere's own directory on the path (a source checkout too)."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
-    async def judge(self, rows: Sequence[Row], reward_json: str = '"binary"', mode: str = "strict") -> list[Judged]:
-        loop = asyncio.get_running_loop()
-        chunks = _group_chunks([(r[0], r[2]) for r in rows], self.workers, self.chunk)
-        self.busy += 1
+
+class WorkerPool:
+    """``workers`` judging processes, each with ``sandbox_workers`` sandbox slots for code tests."""
+
+    def __init__(self, workers: int, sandbox_workers: int = 0, min_chunk: int = 16, max_chunk: int = 256) -> None:
+        self.workers = max(1, workers)
+        self.sandbox_workers = sandbox_workers if sandbox_workers > 0 else default_sandbox_workers(self.workers)
+        self.min_chunk = max(1, min_chunk)
+        self.max_chunk = max(self.min_chunk, max_chunk)
+        self.restarts = 0
+        self._procs: list[_Proc | None] = [None] * self.workers
+        self._ids = itertools.count(1)
+        self._closing = False
+        self._live = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        procs = await asyncio.gather(*(self._spawn(i) for i in range(self.workers)))
+        for p in procs:
+            self._install(p)
+
+    async def _spawn(self, index: int) -> _Proc:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            parts = await asyncio.gather(
-                *(
-                    loop.run_in_executor(self._executor, judge_rows, [rows[i] for i in c], reward_json, mode)
-                    for c in chunks
-                )
+            cmd = [sys.executable, "-m", "adhere.serve._worker", str(child.fileno()), str(self.sandbox_workers)]
+            popen = subprocess.Popen(
+                cmd, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=_worker_env(), close_fds=True
             )
         finally:
-            self.busy -= 1
-        out: list[Judged | None] = [None] * len(rows)
-        for c, part in zip(chunks, parts, strict=True):
-            for i, judged in zip(c, part, strict=True):
-                out[i] = judged
-        return [j for j in out if j is not None]
+            child.close()
+        reader, writer = await asyncio.open_connection(sock=parent, limit=1 << 20)
+        try:
+            first = await asyncio.wait_for(_frames.read(reader), _START_TIMEOUT)
+        except asyncio.TimeoutError:
+            first = None
+        if first is None or b"ready" not in first[1]:
+            popen.kill()
+            writer.close()
+            raise RuntimeError(f"worker process {popen.pid} did not start (exit code {popen.poll()})")
+        return _Proc(index, popen, reader, writer)
+
+    def _install(self, p: _Proc) -> None:
+        self._procs[p.index] = p
+        p.task = asyncio.create_task(self._read_loop(p))
+        self._live.set()
+
+    async def _read_loop(self, p: _Proc) -> None:
+        while True:
+            got = await _frames.read(p.reader)
+            if got is None:
+                break
+            mid, payload = got
+            fut = p.pending.pop(mid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(payload)
+        p.alive = False
+        p.writer.close()
+        code = await asyncio.to_thread(_reap, p.proc)
+        lost = WorkerLost(f"worker process {p.proc.pid} ended (exit code {code}) while judging")
+        for fut in p.pending.values():
+            if not fut.done():
+                fut.set_exception(lost)
+        p.pending.clear()
+        if not any(q is not None and q.alive for q in self._procs):
+            self._live.clear()
+        if not self._closing:
+            self.restarts += 1
+            await self._respawn(p.index)
+
+    async def _respawn(self, index: int) -> None:
+        while not self._closing:
+            try:
+                self._install(await self._spawn(index))
+                return
+            except (OSError, RuntimeError):
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        """Close the sockets (workers end at end of file) and wait for the processes."""
+        self._closing = True
+        procs = [p for p in self._procs if p is not None]
+        for p in procs:
+            p.writer.close()
+        for p in procs:
+            await asyncio.to_thread(_reap, p.proc, 30.0)
+            if p.task is not None:
+                p.task.cancel()
+
+    # -- state for /healthz and /metrics ------------------------------------------------------
+    @property
+    def pids(self) -> list[int]:
+        return [p.proc.pid for p in self._procs if p is not None and p.alive]
+
+    @property
+    def text_rows(self) -> int:
+        return sum(p.text_rows for p in self._procs if p is not None)
+
+    @property
+    def code_rows(self) -> int:
+        return sum(p.code_rows for p in self._procs if p is not None)
+
+    # -- sending ----------------------------------------------------------------------------------
+    def _pick(self, code: bool) -> _Proc | None:
+        live = [p for p in self._procs if p is not None and p.alive]
+        if not live:
+            return None
+        return min(live, key=(lambda p: p.code_rows) if code else (lambda p: p.text_rows))
+
+    def _send(self, p: _Proc, msg: dict[str, Any], rows: int, code: bool) -> tuple[_Proc, int, asyncio.Future[bytes]]:
+        mid = next(self._ids) & 0xFFFFFFFF or next(self._ids)
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        p.pending[mid] = fut
+        if code:
+            p.code_rows += rows
+        else:
+            p.text_rows += rows
+
+        def done(_: object) -> None:
+            if code:
+                p.code_rows -= rows
+            else:
+                p.text_rows -= rows
+
+        fut.add_done_callback(done)
+        p.writer.write(_frames.frame(mid, orjson.dumps(msg)))
+        return p, mid, fut
+
+    def _cancel(self, p: _Proc, mid: int) -> None:
+        fut = p.pending.pop(mid, None)
+        if fut is not None and not fut.done():
+            fut.cancel()
+        if p.alive:
+            p.writer.write(_frames.frame(0, orjson.dumps({"op": "cancel", "id": mid})))
+
+    async def _run(
+        self, messages: list[tuple[list[int], dict[str, Any], bool]], budget: float
+    ) -> list[tuple[list[int], dict[str, Any] | str]]:
+        """Send every message, wait up to ``budget``; per message its answer or why there is none."""
+        deadline = time.monotonic() + budget
+        sent = []
+        out: list[tuple[list[int], dict[str, Any] | str]] = []
+        for indices, msg, code in messages:
+            msg["deadline"] = deadline
+            p = self._pick(code)
+            if p is None:  # every worker is being replaced: wait for one, within the budget
+                self._live.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._live.wait(), max(0.0, deadline - time.monotonic()))
+                p = self._pick(code)
+            if p is None:
+                out.append((indices, "no worker process is available"))
+                continue
+            sent.append((indices, *self._send(p, msg, len(indices), code)))
+        futures = [fut for _, _, _, fut in sent]
+        if futures:
+            await asyncio.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        for indices, p, mid, fut in sent:
+            if not fut.done():
+                self._cancel(p, mid)
+                out.append((indices, "deadline"))
+            elif fut.cancelled():
+                out.append((indices, "deadline"))
+            elif fut.exception() is not None:
+                out.append((indices, str(fut.exception())))
+            else:
+                body = orjson.loads(fut.result())
+                out.append((indices, "deadline" if body.get("expired") else body))
+        return out
+
+    # -- the operations -------------------------------------------------------------------------
+    def _messages(
+        self, rows: Sequence[Row], make: Callable[[list[Row]], dict[str, Any]]
+    ) -> list[tuple[list[int], dict[str, Any], bool]]:
+        """Rows split by kind (text, code) and into chunks over the workers, groups whole."""
+        code_idx = [i for i, r in enumerate(rows) if is_code_label(r[0])]
+        text_idx = [i for i, r in enumerate(rows) if not is_code_label(r[0])] if code_idx else list(range(len(rows)))
+        out = []
+        for idx, code in ((text_idx, False), (code_idx, True)):
+            if not idx:
+                continue
+            keys = [_group_key(rows[i]) for i in idx]
+            min_size = 1 if code else self.min_chunk
+            for chunk in group_chunks(keys, self.workers, min_size, self.max_chunk):
+                indices = [idx[j] for j in chunk]
+                out.append((indices, make([rows[i] for i in indices]), code))
+        return out
+
+    async def reward(
+        self, rows: Sequence[Row], reward: Any, mode: str, budget: float
+    ) -> list[tuple[float | None, str, str]]:
+        """(reward, reason, outcome) per row, in order. Raises :class:`SpecError` for a bad label or reward."""
+        messages = self._messages(rows, lambda chunk: {"op": "reward", "rows": chunk, "reward": reward, "mode": mode})
+        out: list[tuple[float | None, str, str]] = [(None, "", "unscorable")] * len(rows)
+        for indices, body in self._raise_first_error(await self._run(messages, budget)):
+            if isinstance(body, str):
+                v = deadline_verdict(budget) if body == "deadline" else internal_verdict(body)
+                for i in indices:
+                    out[i] = (None, v.reason, v.outcome)
+                continue
+            for i, r, why, outcome in zip(indices, body["rewards"], body["reasons"], body["outcomes"], strict=True):
+                out[i] = (r, why, outcome)
+        return out
+
+    async def verify(self, rows: Sequence[Row], mode: str, budget: float) -> list[dict[str, Any]]:
+        """The verdict tree (as a dict) of each row, in order. Raises :class:`SpecError` for a bad label."""
+        messages = self._messages(rows, lambda chunk: {"op": "verify", "rows": chunk, "mode": mode})
+        out: list[dict[str, Any]] = [{}] * len(rows)
+        for indices, body in self._raise_first_error(await self._run(messages, budget)):
+            if isinstance(body, str):
+                v = (deadline_verdict(budget) if body == "deadline" else internal_verdict(body)).to_dict()
+                for i in indices:
+                    out[i] = v
+                continue
+            for i, verdict in zip(indices, body["verdicts"], strict=True):
+                out[i] = verdict
+        return out
 
     async def openrlhf(
-        self, payload: Mapping[str, Any], reward_json: str, unscorable_value: float | None, mode: str
+        self,
+        queries: list[str],
+        prompts: list[str],
+        labels: list[Any],
+        reward: Any,
+        unscorable_value: float,
+        mode: str,
+        budget: float,
     ) -> dict[str, Any]:
         """OpenRLHF's exchange, rows split over the workers by prompt, answers merged in order."""
-        queries, prompts, labels = payload["query"], payload["prompts"], payload["labels"]
-        chunks = _group_chunks([str(p) for p in prompts], self.workers, self.chunk)
-        loop = asyncio.get_running_loop()
-        subs = [
-            {"query": [queries[i] for i in c], "prompts": [prompts[i] for i in c], "labels": [labels[i] for i in c]}
-            for c in chunks
+        rows: list[Row] = [(labels[i], "", prompts[i], "") for i in range(len(queries))]
+
+        def make(idx: list[int]) -> dict[str, Any]:
+            return {
+                "op": "openrlhf",
+                "query": [queries[i] for i in idx],
+                "prompts": [prompts[i] for i in idx],
+                "labels": [labels[i] for i in idx],
+                "index": idx,
+                "reward": reward,
+                "unscorable_value": unscorable_value,
+                "mode": mode,
+            }
+
+        messages = [
+            (indices, make(indices), code)
+            for indices, _, code in self._messages(rows, lambda chunk: {})  # chunking only
         ]
-        self.busy += 1
-        try:
-            parts = await asyncio.gather(
-                *(
-                    loop.run_in_executor(self._executor, openrlhf_rows, sub, reward_json, unscorable_value, mode)
-                    for sub in subs
-                )
-            )
-        finally:
-            self.busy -= 1
         n = len(queries)
-        rewards: list[Any] = [None] * n
-        scores: list[Any] = [None] * n
-        logs: dict[str, list[Any]] = {}
-        for c, part in zip(chunks, parts, strict=True):
-            for j, i in enumerate(c):
+        rewards: list[Any] = [unscorable_value] * n
+        scores: list[Any] = [unscorable_value] * n
+        logs: dict[str, list[Any]] = {"unscorable": [1.0] * n, "adhere_pass": [0.0] * n}
+        for indices, body in self._raise_first_error(await self._run(messages, budget)):
+            if isinstance(body, str) or "failed" in body:
+                continue  # unscorable: the defaults above
+            part = body["ok"]
+            for j, i in enumerate(indices):
                 rewards[i] = part["rewards"][j]
                 scores[i] = part["scores"][j]
                 for name, values in part.get("extra_logs", {}).items():
                     logs.setdefault(name, [None] * n)[i] = values[j]
         return {"rewards": rewards, "scores": scores, "extra_logs": logs}
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=False)
+    @staticmethod
+    def _raise_first_error(
+        answers: list[tuple[list[int], dict[str, Any] | str]],
+    ) -> list[tuple[list[int], dict[str, Any] | str]]:
+        """A label or reward error (the client's) as :class:`SpecError`, the first in row order."""
+        errors = [(min(ix), body["error"]) for ix, body in answers if isinstance(body, dict) and "error" in body]
+        if errors:
+            _, err = min(errors, key=lambda e: e[0])
+            raise SpecError(str(err.get("detail", "")), str(err.get("path", "")))
+        return answers
+
+
+def _group_key(row: Row) -> Hashable:
+    raw = row[0]
+    try:
+        label_key: Hashable = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        label_key = repr(raw)
+    return (row[2], label_key)
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> int | None:
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

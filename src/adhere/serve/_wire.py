@@ -6,7 +6,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["RewardRequest", "RewardResponse", "SampleIn", "SampleResult", "VerifyRequest", "VerifyResponse"]
+__all__ = [
+    "OpenRLHFRequest",
+    "RewardRequest",
+    "RewardResponse",
+    "SampleIn",
+    "SampleResult",
+    "VerifyRequest",
+    "VerifyResponse",
+]
 
 
 class SampleIn(BaseModel):
@@ -54,3 +62,11 @@ class RewardResponse(BaseModel):
     unscorable: list[bool]
     reasons: list[str]
     elapsed_s: float
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's remote reward request (``--remote_rm_url``): one entry per rollout in each list."""
+
+    query: list[str] = Field(description="Prompt and response as the tokenizer decoded them.")
+    prompts: list[Any] = Field(description="The prompt of each query (text).")
+    labels: list[Any] = Field(description="Each row's label in adhere's label language (object or JSON string).")

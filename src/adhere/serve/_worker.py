@@ -1,0 +1,213 @@
+"""A judging worker process of ``adhere serve`` (``python -m adhere.serve._worker FD SANDBOX_WORKERS``).
+
+The server's event loop only parses requests and routes rows; every verdict is computed
+in one of these processes. Each worker talks to the server over one socket of length-
+prefixed frames (:mod:`._frames`), and:
+
+* judges text rows on its main thread, one message at a time, **smallest message
+  first**, so a single-sample request is not queued behind a 4,000-row batch that
+  arrived a moment earlier;
+* hands code-test rows to its own sandbox executor and goes on reading, so a program
+  that loops until its time limit holds one sandbox slot, not the worker;
+* skips messages whose deadline passed before their turn (the server has already
+  answered them unscorable) and drops code work the server cancels;
+* turns its own failures into unscorable verdicts with the reason, and label or reward
+  errors into a reply naming the path (a 4xx for the client), never a crash.
+
+It ignores SIGINT and SIGTERM: a Ctrl-C in the server's terminal reaches the whole
+process group, and the server finishes in-flight requests before it closes the socket.
+End of file on the socket (the server closed it or died) ends the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from ..errors import SpecError
+from . import _frames
+from ._judge import Judge, Row, internal_verdict
+
+__all__ = ["main"]
+
+
+class _Worker:
+    def __init__(self, writer: asyncio.StreamWriter, judge: Judge) -> None:
+        self.writer = writer
+        self.judge = judge
+        self.queue: list[tuple[int, int, int, dict[str, Any]]] = []
+        self.seq = 0
+        self.wake = asyncio.Event()
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+
+    # -- the socket ---------------------------------------------------------------------------
+    def reply(self, mid: int, body: dict[str, Any]) -> None:
+        self.writer.write(_frames.frame(mid, orjson.dumps(body)))
+
+    def accept(self, mid: int, payload: bytes) -> None:
+        msg = orjson.loads(payload)
+        if msg.get("op") == "cancel":
+            task = self.tasks.pop(int(msg["id"]), None)
+            if task is not None:
+                task.cancel()
+            return
+        size = len(msg.get("rows") or msg.get("labels") or ())
+        self.seq += 1
+        heapq.heappush(self.queue, (size, self.seq, mid, msg))
+        self.wake.set()
+
+    async def run_queue(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.queue:
+                _, _, mid, msg = heapq.heappop(self.queue)
+                self.handle(mid, msg)
+                await self.writer.drain()
+                await asyncio.sleep(0)  # let frames that arrived meanwhile join the queue
+
+    # -- one message ----------------------------------------------------------------------------
+    def handle(self, mid: int, msg: dict[str, Any]) -> None:
+        deadline = msg.get("deadline")
+        if deadline is not None and time.monotonic() > deadline:
+            self.reply(mid, {"expired": True})
+            return
+        op = msg["op"]
+        try:
+            if op == "openrlhf":
+                self._openrlhf(mid, msg)
+                return
+            rows: list[Row] = [tuple(r) for r in msg["rows"]]
+            items = self.judge.items(rows, msg.get("mode", "strict"))
+            reward = self.judge.reward(msg["reward"]) if op == "reward" else None
+        except SpecError as exc:
+            self.reply(mid, {"error": {"detail": exc.message, "path": exc.path}})
+            return
+        if self.judge.has_code([i.label for i in items]):
+            self.tasks[mid] = asyncio.create_task(self._acode(mid, op, items, reward))
+            return
+        try:
+            if reward is not None:
+                self.reply(mid, _rewards(self.judge.score(items, reward)))
+            else:
+                self.reply(mid, _verdicts(self.judge.verdicts(items)))
+        except Exception as exc:  # our bug: the rows are unscorable with the reason, the worker goes on
+            self.reply(mid, _failed(op, len(items), exc))
+
+    async def _acode(self, mid: int, op: str, items: list[Any], reward: Any) -> None:
+        try:
+            if reward is not None:
+                body = _rewards(await self.judge.ascore(items, reward))
+            else:
+                body = _verdicts(await self.judge.averdicts(items))
+        except asyncio.CancelledError:
+            return  # the server gave up on these rows (deadline); nobody waits for an answer
+        except Exception as exc:
+            body = _failed(op, len(items), exc)
+        finally:
+            self.tasks.pop(mid, None)
+        self.reply(mid, body)
+
+    def _openrlhf(self, mid: int, msg: dict[str, Any]) -> None:
+        """OpenRLHF's exchange for these rows (labels validated first: a bad one is the client's 4xx)."""
+        from ..integrations.openrlhf import aget_reward, get_reward
+
+        mode = msg.get("mode") or "strict"
+        labels = [
+            self.judge.label(raw, mode, f"labels[{i}]") for raw, i in zip(msg["labels"], msg["index"], strict=True)
+        ]
+        payload = {"query": msg["query"], "prompts": msg["prompts"], "labels": labels}
+        kwargs = {"reward": msg["reward"], "unscorable_value": msg.get("unscorable_value"), "mode": mode}
+        if not self.judge.has_code(labels):
+            body: dict[str, Any]
+            try:
+                body = {"ok": get_reward(payload, **kwargs)}
+            except Exception as exc:  # our bug: the server answers these rows unscorable
+                body = {"failed": f"{type(exc).__name__}: {exc}"}
+            self.reply(mid, body)
+            return
+
+        async def code() -> None:
+            body: dict[str, Any]
+            try:
+                executor = await self.judge.started_executor()
+                body = {"ok": await aget_reward(payload, executor=executor, **kwargs)}
+            except asyncio.CancelledError:
+                return
+            except Exception as exc:
+                body = {"failed": f"{type(exc).__name__}: {exc}"}
+            finally:
+                self.tasks.pop(mid, None)
+            self.reply(mid, body)
+
+        self.tasks[mid] = asyncio.create_task(code())
+
+
+def _rewards(scored: list[Any]) -> dict[str, Any]:
+    """What /v1/reward needs of each row; the verdict trees stay here."""
+    return {
+        "rewards": [s.reward for s in scored],
+        "reasons": [s.reason for s in scored],
+        "outcomes": [s.verdict.outcome for s in scored],
+    }
+
+
+def _verdicts(verdicts: list[Any]) -> dict[str, Any]:
+    return {"verdicts": [v.to_dict() for v in verdicts]}
+
+
+def _failed(op: str, n: int, exc: Exception) -> dict[str, Any]:
+    v = internal_verdict(f"{type(exc).__name__}: {exc}")
+    if op == "reward":
+        return {"rewards": [None] * n, "reasons": [v.reason] * n, "outcomes": [v.outcome] * n}
+    return {"verdicts": [v.to_dict()] * n}
+
+
+async def _serve(sock: socket.socket, sandbox_workers: int) -> None:
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+    judge = Judge(sandbox_workers or None)
+    worker = _Worker(writer, judge)
+    runner = asyncio.create_task(worker.run_queue())
+    worker.reply(0, {"ready": os.getpid()})
+    try:
+        while True:
+            got = await _frames.read(reader)
+            if got is None:
+                break
+            worker.accept(*got)
+    finally:
+        runner.cancel()
+        for task in list(worker.tasks.values()):
+            task.cancel()
+        await asyncio.to_thread(judge.close)
+
+
+def _warm() -> None:
+    """Imports and the check registry now, so the first request does not pay for them."""
+    from ..labels import parse_label
+    from ..registry import REGISTRY
+
+    len(REGISTRY)
+    parse_label({"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]})
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    fd, sandbox_workers = int(args[0]), int(args[1]) if len(args) > 1 else 0
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sock = socket.socket(fileno=fd)
+    _warm()
+    asyncio.run(_serve(sock, sandbox_workers))
+
+
+if __name__ == "__main__":
+    main()
