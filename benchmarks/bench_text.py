@@ -48,7 +48,7 @@ os.environ["NLTK_DATA"] = str(NLTK_DATA.resolve())
 sys.path.insert(0, str(ROOT / "src"))
 
 from adhere.spec import _variant_texts  # noqa: E402
-from adhere.text import _punkt, _treebank, language, sentences  # noqa: E402
+from adhere.text import language, sentences  # noqa: E402
 
 
 def corpus() -> tuple[list[str], list[str]]:
@@ -61,10 +61,7 @@ def corpus() -> tuple[list[str], list[str]]:
 
 def clear_caches() -> None:
     language.clear_cache()
-    splitter = _punkt.splitter()
-    splitter._decisions.clear()
-    splitter._tokens.clear()
-    _treebank._memo.clear()
+    sentences.clear_caches()
 
 
 def best_of(rounds: int, run: Callable[[], object]) -> float:

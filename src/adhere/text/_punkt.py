@@ -210,6 +210,10 @@ class PunktSplitter:
                 return True
         return False
 
+    def clear_caches(self) -> None:
+        self._decisions.clear()
+        self._tokens.clear()
+
     def contains_break(self, context: str) -> bool:
         decision = self._decisions.get(context)
         if decision is None:

@@ -179,3 +179,8 @@ def tokenize(sentence: str) -> tuple[str, ...]:
                     _memo.clear()
                 _memo[sentence] = tokens
     return tokens
+
+
+def clear_cache() -> None:
+    with _memo_lock:
+        _memo.clear()

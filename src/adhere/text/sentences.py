@@ -10,7 +10,7 @@ only by the parity tests.
 
 from __future__ import annotations
 
-__all__ = ["punkt_sentences", "treebank_words"]
+__all__ = ["clear_caches", "punkt_sentences", "treebank_words"]
 
 
 def punkt_sentences(text: str) -> list[str]:
@@ -26,3 +26,11 @@ def treebank_words(text: str) -> list[str]:
 
     tokenize = _treebank.tokenize
     return [token for sentence in punkt_sentences(text) for token in tokenize(sentence)]
+
+
+def clear_caches() -> None:
+    """Forget memoised Punkt decisions and tokenised sentences (benchmarks time the work itself)."""
+    from . import _punkt, _treebank
+
+    _punkt.splitter().clear_caches()
+    _treebank.clear_cache()
