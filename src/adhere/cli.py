@@ -9,7 +9,9 @@ from __future__ import annotations
 import typer
 
 from .commands import catalog, serve
+from .commands import doctor as doctor_command
 from .commands import eval as eval_command
+from .commands import exec as exec_command
 from .commands import report as report_command
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ catalog.register(app)
 eval_command.register(app)
 serve.register(app)
 report_command.register(app)
+exec_command.register(app)
+doctor_command.register(app)
 
 
 def main() -> None:

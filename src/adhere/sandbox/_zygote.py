@@ -299,6 +299,8 @@ def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
             except OSError as exc:
                 state.error("subreaper", exc)
     os.makedirs(state.job_dir, exist_ok=True)
+    if prot["filesystem"] != "private-root":
+        _leave_root(state)
     if _linux.IS_LINUX:
         try:
             _linux.prctl(_linux.PR_SET_DUMPABLE, 0)
@@ -336,6 +338,51 @@ def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
     gc.freeze()
     prot["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return state
+
+
+_NOBODY = 65534
+
+
+def _world_readable(path: str) -> bool:
+    """Whether any user may reach and read ``path`` (every ancestor searchable)."""
+    path = os.path.realpath(path)
+    try:
+        if not os.stat(path).st_mode & stat.S_IROTH:
+            return False
+        while True:
+            if not os.stat(path).st_mode & stat.S_IXOTH:
+                return False
+            parent = os.path.dirname(path)
+            if parent == path:
+                return True
+            path = parent
+    except OSError:
+        return False
+
+
+def _leave_root(state: _State) -> None:
+    """Without a private root, a zygote started by root runs jobs as ``nobody``, so host
+    files are protected by their permissions, when Python itself stays readable to it."""
+    prot = state.protections
+    prot["job_user"] = os.geteuid()
+    if os.geteuid() != 0 or not _linux.IS_LINUX:
+        return
+    stdlib = os.path.dirname(os.__file__)
+    if not all(_world_readable(p) for p in (stdlib, *[p for p in sys.path if os.path.isdir(p)][:8])):
+        reason = f"Python at {stdlib} is not readable by other users; jobs run as root"
+        state.error("unprivileged jobs", OSError(reason))
+        return
+    try:
+        for root, dirs, files in os.walk(state.work_root):
+            for name in [*dirs, *files]:
+                os.chown(os.path.join(root, name), _NOBODY, _NOBODY)
+        os.chown(state.work_root, _NOBODY, _NOBODY)
+        os.setgroups([])
+        os.setresgid(_NOBODY, _NOBODY, _NOBODY)
+        os.setresuid(_NOBODY, _NOBODY, _NOBODY)
+        prot["job_user"] = _NOBODY
+    except OSError as exc:
+        state.error("unprivileged jobs", exc)
 
 
 def _probe_seccomp(bpf: bytes) -> bool:
