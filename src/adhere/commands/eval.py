@@ -124,6 +124,53 @@ def eval_suite(
         bool, typer.Option("--progress/--no-progress", envvar="ADHERE_PROGRESS", help="Progress bar on stderr.")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Generate the responses: openai:NAME, replay:FILE or transformers:PATH.",
+            rich_help_panel="Model",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="OpenAI-compatible server (default $ADHERE_BASE_URL, $OPENAI_BASE_URL).",
+            rich_help_panel="Model",
+        ),
+    ] = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="Samples per prompt.", rich_help_panel="Model")] = 1,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Base seed: sample i is requested with seed+i.", rich_help_panel="Model")
+    ] = 0,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", min=0.0, help="Default: the server's.", rich_help_panel="Model")
+    ] = None,
+    top_p: Annotated[
+        float | None, typer.Option("--top-p", min=0.0, max=1.0, help="Default: the server's.", rich_help_panel="Model")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Default: the server's.", rich_help_panel="Model")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Requests in flight.", rich_help_panel="Model")
+    ] = 16,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, help="Seconds per attempt.", rich_help_panel="Model")
+    ] = 120.0,
+    strip_think: Annotated[
+        bool,
+        typer.Option(
+            "--strip-think",
+            help="Score responses without <think> blocks (recorded either way).",
+            rich_help_panel="Model",
+        ),
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the on-disk response cache.", rich_help_panel="Model")
+    ] = False,
 ) -> None:
     """Score responses with a suite; write results.jsonl, summary.json and manifest.json to a run directory."""
     from ..errors import AdhereError
@@ -144,9 +191,34 @@ def eval_suite(
         batch_size=batch_size,
         argv=sys.argv[1:],
     )
+    if model is not None and responses is not None:
+        _fail("--model and --responses contradict each other: generate responses or score a file, not both")
     bar = DelayedProgress(f"{suite}", enabled=None if progress else False)
     try:
-        outcome = run_eval(request, progress=bar)
+        if model is not None:
+            from ..models import default_cache_path
+            from ..run.generate import GenerateOptions, run_generate
+
+            options = GenerateOptions(
+                model=model,
+                base_url=base_url,
+                n=n,
+                seed=seed,
+                temperature=temperature,
+                top_p=top_p,
+                max_tokens=max_tokens,
+                concurrency=concurrency,
+                timeout=timeout,
+                strip_think=strip_think,
+                cache=None if no_cache else default_cache_path(),
+            )
+            try:
+                options.params()
+            except ValueError as exc:  # sampling parameters the models refuse (top_p 0)
+                _fail(str(exc))
+            outcome = run_generate(request, options, progress=bar)
+        else:
+            outcome = run_eval(request, progress=bar)
     except AdhereError as exc:
         _fail(str(exc))
     except OSError as exc:
