@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ._langdetect_model import LangdetectModel, load_model
+from ._langdetect_model import CODE_BITS, LangdetectModel, load_model
 from ._seeded_draws import DrawSource, make_source
 from .language import SEED
 
@@ -162,11 +162,11 @@ def features(text: str) -> np.ndarray:
     space_b, space_c = space[1:-1], space[2:]
     upper = _upper(codes[1:], m.upper_bmp)
     caps = upper[1:] & upper[:-1]  # inside an ALL-CAPS run langdetect takes nothing here
-    bigram = (b << 21) | c
+    bigram = (b << CODE_BITS) | c  # packed as _langdetect_model packs profile n-grams
     grams = np.empty((len(c), 3), dtype=np.int32)
     grams[:, 0] = m.unigram_rows[c]
     grams[:, 1] = m.bigrams.lookup(bigram)
-    grams[:, 2] = m.trigrams.lookup((wide[:-2] << 42) | bigram)
+    grams[:, 2] = m.trigrams.lookup((wide[:-2] << 2 * CODE_BITS) | bigram)
     wanted = np.empty((len(c), 3), dtype=bool)
     np.logical_or(space_c, caps, out=wanted[:, 0])
     np.logical_or(space_b & space_c, caps, out=wanted[:, 1])

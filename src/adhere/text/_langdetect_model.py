@@ -37,16 +37,8 @@ __all__ = ["LangdetectModel", "load_model"]
 N_GRAM = 3
 
 
-CODE_BITS = 21  # code points fit in 21 bits, so a 3-gram packs into 63
+CODE_BITS = 21  # code points fit in 21 bits, so a 3-gram packs into 63 (see _pack_grams)
 MAX_CODE = 0x10FFFF
-
-
-def pack(codes: np.ndarray) -> np.ndarray:
-    """n-grams as int64 keys: an ``(m, n)`` array of code points -> ``c0 << 42 | c1 << 21 | c2``."""
-    keys = np.zeros(len(codes), dtype=np.int64)
-    for column in range(codes.shape[1]):
-        keys = (keys << CODE_BITS) | codes[:, column].astype(np.int64)
-    return keys
 
 
 class GramIndex:
@@ -99,8 +91,7 @@ class LangdetectModel:
     """Everything the detector reads; built once per process."""
 
     langs: tuple[str, ...]
-    rows: dict[str, int]
-    probs: np.ndarray
+    probs: np.ndarray  # (n-gram rows, langs): langdetect's p(n-gram | language)
     char_table: dict[int, int]
     vi_pattern: re.Pattern[str]
     vi_map: dict[str, str]
@@ -128,7 +119,31 @@ def read_messages(path: Path) -> dict[str, str]:
     return out
 
 
-def _load_profiles(directory: Path) -> tuple[tuple[str, ...], dict[str, int], np.ndarray]:
+@dataclass(frozen=True)
+class _Grams:
+    """Every profile's 1- to 3-grams as packed keys, one row per distinct n-gram."""
+
+    langs: tuple[str, ...]
+    probs: np.ndarray  # (rows, langs)
+    keys: dict[int, np.ndarray]  # n -> sorted distinct keys of the n-grams
+    first_row: dict[int, int]  # n -> row of keys[n][0]; rows follow key order
+
+
+def _pack_grams(grams: list[str], lengths: np.ndarray) -> np.ndarray:
+    """n-grams (lengths 1 to 3) as int64 keys ``c0 << 42 | c1 << 21 | c2`` (shorter: fewer terms).
+
+    ``features`` packs the n-grams of a text the same way, so keys compare directly.
+    """
+    codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    keys = np.zeros(len(grams), dtype=np.int64)
+    for i in range(N_GRAM):
+        longer = np.flatnonzero(lengths > i)
+        keys[longer] = (keys[longer] << CODE_BITS) | codes[starts[longer] + i]
+    return keys
+
+
+def _load_profiles(directory: Path) -> _Grams:
     # langdetect numbers the profiles in directory-listing order, skipping dot-files
     # and non-files; the listing order is the order of every later sum.
     profiles: list[tuple[str, dict[str, int], list[int]]] = []
@@ -145,20 +160,39 @@ def _load_profiles(directory: Path) -> tuple[tuple[str, ...], dict[str, int], np
         raise ValueError("langdetect profiles name the same language twice")
 
     # Only 1- to 3-grams get probabilities (and only those can be looked up).
-    usable = [[g for g in freq if 0 < len(g) <= N_GRAM] for _, freq, _ in profiles]
-    ordered = dict.fromkeys(g for grams in usable for g in grams)  # first appearance order
-    rows = dict(zip(ordered, range(len(ordered)), strict=True))
-    probs = np.zeros((len(rows), len(langs)), dtype=np.float64)
-    for index, ((_, freq, n_words), grams) in enumerate(zip(profiles, usable, strict=True)):
-        if not grams:
-            continue
-        count = len(grams)
-        at = np.fromiter(map(rows.__getitem__, grams), dtype=np.intp, count=count)
-        counts = np.fromiter(map(freq.__getitem__, grams), dtype=np.float64, count=count)
-        lengths = np.fromiter(map(len, grams), dtype=np.intp, count=count)
+    parts: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {1: [], 2: [], 3: []}
+    for index, (_, freq, n_words) in enumerate(profiles):
+        grams = list(freq)
+        lengths = np.fromiter(map(len, grams), dtype=np.intp, count=len(grams))
+        counts = np.fromiter(freq.values(), dtype=np.float64, count=len(grams))
+        usable = (lengths >= 1) & (lengths <= N_GRAM)
+        if not usable.all():
+            keep = np.flatnonzero(usable)
+            grams = [grams[i] for i in keep.tolist()]
+            lengths, counts = lengths[keep], counts[keep]
+        keys = _pack_grams(grams, lengths)
         # langdetect: 1.0 * count / n_words[len - 1], one float division each
-        probs[at, index] = counts / np.array(n_words, dtype=np.float64)[lengths - 1]
-    return langs, rows, probs
+        probs = counts / np.array(n_words, dtype=np.float64)[lengths - 1]
+        for n in parts:
+            sel = lengths == n
+            parts[n].append((keys[sel], np.full(int(sel.sum()), index), probs[sel]))
+
+    distinct: dict[int, np.ndarray] = {}
+    first_row: dict[int, int] = {}
+    placed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    total = 0
+    for n, chunks in parts.items():
+        keys = np.concatenate([k for k, _, _ in chunks])
+        distinct[n], inverse = np.unique(keys, return_inverse=True)
+        first_row[n] = total
+        placed.append(
+            (inverse + total, np.concatenate([c for _, c, _ in chunks]), np.concatenate([p for _, _, p in chunks]))
+        )
+        total += len(distinct[n])
+    table = np.zeros((total, len(langs)), dtype=np.float64)
+    for at, column, values in placed:
+        table[at, column] = values
+    return _Grams(langs=langs, probs=table, keys=distinct, first_row=first_row)
 
 
 # Unicode blocks that langdetect's NGram.normalize rewrites (inclusive code point ranges).
@@ -224,34 +258,22 @@ def build_vietnamese(messages: dict[str, str]) -> tuple[re.Pattern[str], dict[st
     return pattern, mapping
 
 
-def _gram_tables(rows: dict[str, int]) -> tuple[np.ndarray, GramIndex, GramIndex]:
-    by_length: dict[int, list[str]] = {1: [], 2: [], 3: []}
-    for gram in rows:
-        by_length[len(gram)].append(gram)
+def _gram_tables(grams: _Grams) -> tuple[np.ndarray, GramIndex, GramIndex]:
+    rows = {n: np.arange(len(keys), dtype=np.int32) + grams.first_row[n] for n, keys in grams.keys.items()}
     unigram_rows = np.full(MAX_CODE + 1, -1, dtype=np.int32)
-    indexes = []
-    for n in (1, 2, 3):
-        grams = by_length[n]
-        codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        codes = codes.reshape(len(grams), n)
-        at = np.array([rows[g] for g in grams], dtype=np.int32)
-        if n == 1:
-            unigram_rows[codes[:, 0]] = at
-        else:
-            indexes.append(GramIndex(pack(codes), at))
-    return unigram_rows, indexes[0], indexes[1]
+    unigram_rows[grams.keys[1]] = rows[1]
+    return unigram_rows, GramIndex(grams.keys[2], rows[2]), GramIndex(grams.keys[3], rows[3])
 
 
 def load_model() -> LangdetectModel:
     base = package_dir()
     messages = read_messages(base / "utils" / "messages.properties")
-    langs, rows, probs = _load_profiles(base / "profiles")
+    grams = _load_profiles(base / "profiles")
     vi_pattern, vi_map = build_vietnamese(messages)
-    unigram_rows, bigrams, trigrams = _gram_tables(rows)
+    unigram_rows, bigrams, trigrams = _gram_tables(grams)
     return LangdetectModel(
-        langs=langs,
-        rows=rows,
-        probs=probs,
+        langs=grams.langs,
+        probs=grams.probs,
         char_table=build_char_table(messages),
         vi_pattern=vi_pattern,
         vi_map=vi_map,
