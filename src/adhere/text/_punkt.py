@@ -32,7 +32,6 @@ expressions use the ``regex`` engine, as nltk does, so character classes such as
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,36 +225,47 @@ class PunktSplitter:
     # -- candidates, slices, realignment ------------------------------------------------------
 
     @staticmethod
-    def _candidates(text: str) -> Iterator[tuple[regex.Match[str], str]]:
-        """Each candidate end with its context; overlapping word spans keep the later one."""
+    def _candidates(text: str) -> list[tuple[int, int, str]]:
+        """``(position, next token start or -1, context)`` of each candidate end, in order.
+
+        The context is the word before (back to the last ASCII whitespace), the end
+        character and what follows it; where two candidates' words overlap, only the
+        later one stays.
+        """
         rare_space = [ch for ch in _RARE_SPACE if ch in text]
-        prev: regex.Match[str] | None = None
-        prev_start = prev_stop = 0
+        found: list[tuple[int, int, str]] = []
+        prev_at = -1
+        prev_start = prev_end = prev_next = 0
         for match in _PERIOD_CONTEXT_RE.finditer(text):
             at = match.start()
-            # The last ASCII whitespace (Python's string.whitespace) since the previous candidate.
-            space = max(text.rfind(" ", prev_stop, at), text.rfind("\n", prev_stop, at))
+            gap = max(prev_at, 0)  # from the previous candidate's end character on
+            # The last ASCII whitespace (Python's string.whitespace) in the gap.
+            space = max(text.rfind(" ", gap, at), text.rfind("\n", gap, at))
             for ch in rare_space:
-                space = max(space, text.rfind(ch, prev_stop, at))
+                space = max(space, text.rfind(ch, gap, at))
             # nltk counts a space found at offset 0 of the gap as no space at all.
-            start = space + 1 if space > prev_stop else prev_start
-            if prev is not None and prev_stop <= start:
-                yield prev, text[prev_start:prev_stop] + prev.group() + prev.group("after_tok")
-            prev, prev_start, prev_stop = match, start, at
-        if prev is not None:
-            yield prev, text[prev_start:prev_stop] + prev.group() + prev.group("after_tok")
-
-    def _slices(self, text: str) -> Iterator[tuple[int, int]]:
-        last_break = 0
-        for match, context in self._candidates(text):
-            if self.contains_break(context):
-                yield last_break, match.end()
-                last_break = match.start("next_tok") if match.group("next_tok") else match.end()
-        yield last_break, len(text.rstrip())
+            start = space + 1 if space > gap else prev_start
+            if prev_at >= 0 and prev_at <= start:
+                found.append((prev_at, prev_next, text[prev_start:prev_end]))
+            prev_at, prev_start, prev_end, prev_next = at, start, match.end("after_tok"), match.start("next_tok")
+        if prev_at >= 0:
+            found.append((prev_at, prev_next, text[prev_start:prev_end]))
+        return found
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Sentence spans of ``text`` (``sent_tokenize``'s sentences are ``text[s:e]``)."""
-        slices = list(self._slices(text))
+        slices: list[tuple[int, int]] = []
+        last_break = 0
+        decisions = self._decisions
+        for at, next_start, context in self._candidates(text):
+            decision = decisions.get(context)
+            if decision is None:
+                decision = self.contains_break(context)
+            if decision:
+                slices.append((last_break, at + 1))
+                # The next sentence starts at the next token, or right after the end character.
+                last_break = next_start if next_start >= 0 else at + 1
+        slices.append((last_break, len(text.rstrip())))
         out: list[tuple[int, int]] = []
         realign = 0
         last = len(slices) - 1
