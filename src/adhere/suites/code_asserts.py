@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,14 @@ from typing import Any
 from ..sandbox import Assert, Check, Test
 from ..sandbox._values import Digest
 
-__all__ = ["RewriteReport", "defined_names", "imported_names", "rewrite_assert", "rewrite_check_function"]
+__all__ = [
+    "RewriteReport",
+    "defined_names",
+    "imported_names",
+    "parse_quietly",
+    "rewrite_assert",
+    "rewrite_check_function",
+]
 
 _SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     name: getattr(builtins, name)
@@ -70,10 +78,22 @@ class RewriteReport:
     why_not: str = ""
 
 
+def parse_quietly(source: str) -> ast.Module:
+    """``ast.parse`` without warnings: reference solutions are old code (``"\\w"`` escapes),
+    and a warning turned into an error must not change how their tests are read.
+
+    Raises:
+        SyntaxError: the source does not parse.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
+
+
 def defined_names(source: str) -> set[str]:
     """Top-level function and class names (and simple assignments) of ``source``."""
     try:
-        tree = ast.parse(source)
+        tree = parse_quietly(source)
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -88,7 +108,7 @@ def defined_names(source: str) -> set[str]:
 def imported_names(source: str) -> set[str]:
     """Names bound by the top-level imports of ``source``."""
     try:
-        tree = ast.parse(source)
+        tree = parse_quietly(source)
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -196,7 +216,10 @@ def _short(value: Any) -> str:
 def rewrite_assert(statement: ast.Assert, allowed: set[str], *, label: str = "") -> Check | None:
     """One assert as a :class:`Check`, or None when it cannot be split safely."""
     splitter = _Splitter(allowed)
-    body = splitter.split(ast.fix_missing_locations(ast.parse(ast.unparse(statement.test), mode="eval")).body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expression = ast.parse(ast.unparse(statement.test), mode="eval")
+    body = splitter.split(ast.fix_missing_locations(expression).body)
     if not splitter.ok:
         return None
     frame = ast.fix_missing_locations(ast.Expression(body=body))
@@ -247,7 +270,7 @@ def rewrite_check_function(
     be split, a single :class:`Assert` runs the whole file and ``check(entry_point)``.
     """
     report = RewriteReport()
-    tree = ast.parse(test_source)
+    tree = parse_quietly(test_source)
     module_imports: list[str] = []
     check_fn: ast.FunctionDef | None = None
     others: list[str] = []

@@ -27,7 +27,14 @@ from typing import Any
 
 from ..errors import DatasetError, require
 from ..sandbox import Assert, Test
-from .code_asserts import RewriteReport, defined_names, imported_names, rewrite_assert, rewrite_check_function
+from .code_asserts import (
+    RewriteReport,
+    defined_names,
+    imported_names,
+    parse_quietly,
+    rewrite_assert,
+    rewrite_check_function,
+)
 from .code_evalplus import file_md5, restore_mbpp_inputs
 
 __all__ = ["CodeTask", "read_records", "tasks_from_records"]
@@ -146,7 +153,7 @@ def _mbpp(row: Mapping[str, Any], source: str, line: int, sanitized: bool) -> Co
     report = RewriteReport()
     for i, source_line in enumerate(asserts):
         try:
-            tree = ast.parse(source_line.strip())
+            tree = parse_quietly(source_line.strip())
         except SyntaxError as exc:
             raise DatasetError(f"task {key}: test {i} does not parse: {exc}", source, line) from None
         stmt = tree.body[0] if len(tree.body) == 1 else None
@@ -166,7 +173,7 @@ def _called_function(asserts: list[str], defined: set[str]) -> str | None:
     """The reference's function the asserts call (what a model's answer must define)."""
     for source_line in asserts:
         try:
-            tree = ast.parse(source_line.strip())
+            tree = parse_quietly(source_line.strip())
         except SyntaxError:
             continue
         for node in ast.walk(tree):

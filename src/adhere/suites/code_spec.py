@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..sandbox import Assert, Call, Job, Limits, Stdio, Test
-from .code_asserts import defined_names, imported_names, rewrite_assert
+from .code_asserts import defined_names, imported_names, parse_quietly, rewrite_assert
 
 __all__ = ["job_from_spec"]
 
@@ -77,7 +77,7 @@ def _one(test: Any, i: int, allowed: set[str]) -> Test:
         if not isinstance(source, str):
             raise SpecError(f"expected a string, got {type(source).__name__}", f"{path}.assert")
         try:
-            tree = ast.parse(source.strip())
+            tree = parse_quietly(source.strip())
         except SyntaxError as exc:
             raise SpecError(f"does not parse: {exc.msg}", f"{path}.assert") from None
         stmt = tree.body[0] if len(tree.body) == 1 else None
