@@ -143,6 +143,47 @@ def test_resume_scores_stored_generations_without_asking_again(tmp_path: Path) -
     assert any("incomplete last line" in p for p in outcome.problems)
 
 
+class Recorder:
+    """A progress sink that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.total = self.start_done = self.advanced = 0
+
+    def start(self, total: int, done: int = 0) -> None:
+        self.total, self.start_done = total, done
+
+    def advance(self, n: int = 1) -> None:
+        self.advanced += n
+
+    def stop(self) -> None:
+        pass
+
+
+def test_replay_of_generations_reproduces_the_run_and_limit_and_progress(tmp_path: Path) -> None:
+    data = first_rows(tmp_path, 8)
+    with FakeModelServer() as server:
+        first = run_generate(
+            EvalRequest("ifeval", tmp_path / "a", data=str(data)),
+            GenerateOptions("openai:fake", base_url=server.base_url, n=2),
+        )
+        bar = Recorder()
+        limited = run_generate(
+            EvalRequest("ifeval", tmp_path / "c", data=str(data), limit=3),
+            GenerateOptions("openai:fake", base_url=server.base_url, n=2),
+            progress=bar,
+        )
+    assert (bar.total, bar.start_done, bar.advanced) == (6, 0, 6)
+    assert limited.rows == 6 and {r["key"] for r in rows_of(tmp_path / "c" / "results.jsonl")} == {
+        p["key"] for p in prompts_of(data)[:3]
+    }
+    replay = GenerateOptions(f"replay:{tmp_path / 'a' / 'generations.jsonl'}", n=2)
+    again = run_generate(EvalRequest("ifeval", tmp_path / "b", data=str(data)), replay)
+    assert again.summary == first.summary
+    assert sorted((tmp_path / "b" / "results.jsonl").read_bytes().splitlines()) == sorted(
+        (tmp_path / "a" / "results.jsonl").read_bytes().splitlines()
+    )
+
+
 def test_resume_refuses_another_model_or_sampling(tmp_path: Path) -> None:
     data = first_rows(tmp_path, 3)
     out = tmp_path / "run"
