@@ -290,3 +290,21 @@ def test_verdict_tree(executor: LocalExecutor) -> None:
     v = r.verdict("code.demo")
     assert v.failed and v.evidence["passed"] == 1 and v.evidence["total"] == 2
     assert [c.outcome for c in v.children] == ["pass", "fail"]
+
+
+def test_degraded_mode_says_so_once_and_still_judges(caplog: pytest.LogCaptureFixture) -> None:
+    from adhere.sandbox import _local
+
+    _local._warned = False
+    with caplog.at_level("WARNING", logger="adhere.sandbox"):
+        with LocalExecutor(workers=1, isolation="none") as ex:
+            p = ex.protections()
+            good, bad = ex.run(
+                [Job(ADD, [Call((1, 2), 3)], entry_point="add"), Job(ADD, [Call((1, 2), 4)], entry_point="add")]
+            )
+        with LocalExecutor(workers=1, isolation="none") as ex2:
+            ex2.run([Job(ADD, [Call((1, 2), 3)], entry_point="add")])
+    assert not p.namespaces.get("pid") and p.filesystem == "shared"
+    assert good.passed and bad.passed is False
+    warnings = [r for r in caplog.records if "adhere sandbox: running without" in r.getMessage()]
+    assert len(warnings) == 1 and "pid namespace" in warnings[0].getMessage()

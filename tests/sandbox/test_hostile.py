@@ -113,7 +113,7 @@ def test_infinite_loop_swallowing_every_exception(executor: LocalExecutor, pool:
     t0 = time.monotonic()
     result = run(executor, program, Limits(wall_seconds=1.0))
     assert_not_passed(result, "timeout")
-    assert time.monotonic() - t0 < 8  # its limit, give or take a loaded machine; never unbounded
+    assert time.monotonic() - t0 < 4 * 1.0 + 10  # its limit (stretched on a starved CPU up to 4x), never unbounded
     pool.assert_intact()
 
 

@@ -173,7 +173,7 @@ class _Zygote:
 
     def __init__(self, config: dict[str, Any], python: str, debug: bool) -> None:
         self.proc = subprocess.Popen(
-            [python, "-s", "-B", str(_ZYGOTE), json.dumps(config)],
+            [python, "-S", "-s", "-B", str(_ZYGOTE), json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if debug else subprocess.DEVNULL,

