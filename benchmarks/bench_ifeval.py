@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -206,17 +207,19 @@ def compare(ref_strict: list[Any], ref_loose: list[Any], keys: list[Any], rows: 
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def wall(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
-    times = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            full = [c.replace("{OUT}", str(Path(tmp) / "out")) for c in cmd]
-            t0 = time.perf_counter()
-            proc = subprocess.run(full, capture_output=True, env=env)
-            times.append(time.perf_counter() - t0)
-            if proc.returncode != 0:
-                raise SystemExit(f"{' '.join(full)} failed:\n{proc.stderr.decode(errors='replace')}")
-    return times
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the child's) of one run of ``cmd``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        full = [c.replace("{OUT}", str(Path(tmp) / "out")) for c in cmd]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(full, capture_output=True, env=env)
+        took = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(full)} failed:\n{proc.stderr.decode(errors='replace')}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return took, cpu
 
 
 def adhere_command() -> list[str]:
@@ -278,20 +281,24 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     env = {**os.environ, "NLTK_DATA": str(NLTK_DATA.resolve())}
     data, responses = str(args.data), str(args.responses)
-    ours_cli = wall(
-        [*adhere_command(), "eval", "ifeval", "--data", data, "--responses", responses, "--out", "{OUT}"],
-        args.cli_runs,
-    )
-    ref_cli = wall(
-        [sys.executable, str(Path(__file__).resolve()), "--reference-cli", "{OUT}", "--data", data,
-         "--responses", responses],
-        args.cli_runs,
-        env,
-    )  # fmt: skip
-    print(f"\nend to end (interpreter start included), median of {args.cli_runs}:")
-    print(f"  reference-style CLI        {statistics.median(ref_cli):6.2f} s   (runs: {_fmt(ref_cli)})")
-    print(f"  adhere eval ifeval         {statistics.median(ours_cli):6.2f} s   (runs: {_fmt(ours_cli)})")
-    print(f"  speed-up                   {statistics.median(ref_cli) / statistics.median(ours_cli):6.1f}x")
+    ours_cmd = [*adhere_command(), "eval", "ifeval", "--data", data, "--responses", responses, "--out", "{OUT}"]
+    ref_cmd = [sys.executable, str(Path(__file__).resolve()), "--reference-cli", "{OUT}", "--data", data,
+               "--responses", responses]  # fmt: skip
+    ours_cli: list[tuple[float, float]] = []
+    ref_cli: list[tuple[float, float]] = []
+    for _ in range(args.cli_runs):  # alternate, so both sides meet the same machine
+        ours_cli.append(run_once(ours_cmd))
+        ref_cli.append(run_once(ref_cmd, env))
+    print(f"\nend to end (interpreter start included), {args.cli_runs} runs each, wall median / min, CPU median:")
+    for name, runs in (("reference-style CLI", ref_cli), ("adhere eval ifeval", ours_cli)):
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+        print(
+            f"  {name:<26} {statistics.median(walls):6.2f} s / {min(walls):.2f} s   CPU {statistics.median(cpus):.2f} s"
+            f"   (runs: {_fmt(walls)})"
+        )
+    ref_wall = statistics.median(w for w, _ in ref_cli)
+    our_wall = statistics.median(w for w, _ in ours_cli)
+    print(f"  speed-up                   {ref_wall / our_wall:6.1f}x")
     if shutil.which("nproc") and os.getloadavg()[0] > 1.0:
         print(f"\nnote: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus; timings are noisy")
 
