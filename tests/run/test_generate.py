@@ -23,6 +23,7 @@ from adhere.run import EvalRequest
 from adhere.run.generate import GenerateOptions, run_generate
 from adhere.suites import get_suite
 from adhere.testing import FakeModelServer, Reply, SeenRequest
+from adhere.testing.fake_openai import default_text
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ifeval"
 pytestmark = pytest.mark.skipif(not (DATA / "reference_verdicts.jsonl").exists(), reason="shared IFEval data absent")
@@ -206,15 +207,44 @@ def test_failed_generation_rows_for_a_spec_suite_are_unscorable(tmp_path: Path) 
     """The generic error row (no suite hook): the demo suite's layout, judged unknown."""
     from adhere.suites.demo import DEMO_FILE
 
+    demo = prompts_of(DEMO_FILE)
+    refused = {p["prompt"] for p in demo[::5]}
+
+    def responder(request: SeenRequest) -> Reply:
+        if request.prompt in refused:
+            return Reply.error(401, "bad key")
+        return Reply.ok(default_text(request.prompt, request.seed))
+
     out = tmp_path / "run"
-    with FakeModelServer(responder=lambda r: Reply.error(401, "bad key")) as server:
+    with FakeModelServer(responder=responder) as server:
         options = GenerateOptions("openai:fake", base_url=server.base_url)
         outcome = run_generate(EvalRequest("demo", out, data=str(DEMO_FILE)), options)
     rows = rows_of(out / "results.jsonl")
-    assert rows and all(r["verdict"]["outcome"] == "unscorable" and r["error_kind"] == "permanent" for r in rows)
-    assert outcome.summary["unscorable"] == len(rows)
-    assert outcome.summary.get("passed", 0) == 0 and outcome.summary.get("pass_rate") is None
+    assert len(rows) == len(demo)
+    failed = [r for r in rows if r.get("error") is not None]
+    assert {r["prompt"] for r in failed} == refused
+    assert all(r["verdict"]["outcome"] == "unscorable" and r["error_kind"] == "permanent" for r in failed)
+    assert outcome.summary["unscorable"] == len(refused)
+    assert outcome.summary["passed"] + outcome.summary["failed"] == len(demo) - len(refused)
     assert get_suite("demo").summarize(rows) == outcome.summary
+
+
+def test_a_backend_that_fails_everything_stops_the_run_without_writing_error_rows(tmp_path: Path) -> None:
+    from adhere.errors import BackendError
+    from adhere.suites.demo import DEMO_FILE
+
+    out = tmp_path / "run"
+    with FakeModelServer(responder=lambda r: Reply.error(404, "no such model")) as server:
+        options = GenerateOptions("openai:fake", base_url=server.base_url)
+        with pytest.raises(BackendError, match=r"failed all of the first 32 requests.*no such model"):
+            run_generate(EvalRequest("demo", out, data=str(DEMO_FILE)), options)
+    assert not (out / "results.jsonl").exists() or not rows_of(out / "results.jsonl")
+    with FakeModelServer() as server:  # fixed: the same run resumes and completes
+        outcome = run_generate(
+            EvalRequest("demo", out, data=str(DEMO_FILE), resume=True),
+            GenerateOptions("openai:fake", base_url=server.base_url),
+        )
+    assert outcome.rows == len(prompts_of(DEMO_FILE)) and outcome.summary["unscorable"] == 0
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:

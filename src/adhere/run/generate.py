@@ -19,7 +19,9 @@ scored as an empty response: its row keeps the suite's layout with every judgeme
 set to unknown (``strict``/``loose``/``passed`` None, ``outcome`` "unscorable"), the
 verdict :meth:`~adhere.models.Completion.error_verdict`, and ``error``/``error_kind``.
 A suite may build such rows itself with an optional ``error_row(sample, sample_index,
-reason) -> dict`` method.
+reason) -> dict`` method. When the first :data:`ABORT_AFTER` requests all fail (a wrong
+URL, model name or key), the run stops with :class:`~adhere.errors.BackendError` instead
+of writing a run of error rows.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DatasetError
+from ..errors import BackendError, DatasetError
 from ..suites.base import Pair, ResponseRow, Sample, Suite, get_suite
 from .manifest import build_manifest, utc_now
 from .progress import ProgressSink
@@ -59,6 +61,7 @@ __all__ = ["GENERATIONS_FILE", "GenerateOptions", "failed_row", "run_generate"]
 GENERATIONS_FILE = "generations.jsonl"
 FLUSH_SECONDS = 0.25  # a kill loses at most about this much generated-but-unwritten work
 FLUSH_ROWS = 512
+ABORT_AFTER = 32  # failures before any success: the backend is down or misconfigured, stop
 
 Identity = tuple[bytes, int]
 
@@ -231,9 +234,19 @@ async def _generate_into(
         in_flight = asyncio.ensure_future(asyncio.to_thread(writer.write, batch)) if batch else None
         batch, last = [], time.perf_counter()
 
+    succeeded = False
     try:
         async for c in gen.stream(todo, params):
             batch.append(c)
+            succeeded = succeeded or c.ok
+            if not succeeded:  # hold failures back until the backend has answered once
+                if len(batch) >= ABORT_AFTER:
+                    raise BackendError(
+                        f"the model backend failed all of the first {len(batch)} requests "
+                        f"(last: {c.error_kind}: {c.error}); nothing was written for them. "
+                        "Check --model, --base-url and the API key, then run again (with --resume if rows exist)"
+                    )
+                continue
             if len(batch) >= FLUSH_ROWS or time.perf_counter() - last >= FLUSH_SECONDS:
                 await flush()
         await flush()
