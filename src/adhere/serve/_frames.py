@@ -2,15 +2,19 @@
 
 A frame is an 8-byte header (payload length, message id; little endian) and a payload
 of JSON bytes. Ids pair answers with questions, so a worker may answer out of order
-(code jobs finish when they finish).
+(code jobs finish when they finish). Both ends read with an asyncio protocol that cuts
+frames out of what arrives, with no await per frame.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
+from collections.abc import Callable
+from typing import cast
 
-__all__ = ["HEADER", "frame", "read"]
+__all__ = ["HEADER", "FrameProtocol", "connect", "frame"]
 
 HEADER = struct.Struct("<II")
 
@@ -19,11 +23,44 @@ def frame(mid: int, payload: bytes) -> bytes:
     return HEADER.pack(len(payload), mid) + payload
 
 
-async def read(reader: asyncio.StreamReader) -> tuple[int, bytes] | None:
-    """The next (message id, payload), or None at end of stream."""
-    try:
-        head = await reader.readexactly(HEADER.size)
-        n, mid = HEADER.unpack(head)
-        return mid, await reader.readexactly(n)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
+class FrameProtocol(asyncio.Protocol):
+    """Calls ``on_frame(mid, payload)`` for every complete frame, ``on_lost()`` at end of stream."""
+
+    def __init__(self, on_frame: Callable[[int, bytes], None], on_lost: Callable[[], None]) -> None:
+        self.on_frame = on_frame
+        self.on_lost = on_lost
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport subclasses
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        start = 0
+        size = len(buf)
+        while size - start >= HEADER.size:
+            n, mid = HEADER.unpack_from(buf, start)
+            end = start + HEADER.size + n
+            if end > size:
+                break
+            self.on_frame(mid, bytes(buf[start + HEADER.size : end]))
+            start = end
+        if start:
+            del buf[:start]
+
+    def eof_received(self) -> bool:
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.on_lost()
+
+
+async def connect(
+    sock: socket.socket, on_frame: Callable[[int, bytes], None], on_lost: Callable[[], None]
+) -> asyncio.Transport:
+    """Frames over an already connected stream socket."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.connect_accepted_socket(lambda: FrameProtocol(on_frame, on_lost), sock)
+    return transport

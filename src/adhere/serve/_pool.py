@@ -77,13 +77,31 @@ def group_chunks(keys: Sequence[Hashable], parts: int, min_size: int, max_size: 
 class _Proc:
     index: int
     proc: subprocess.Popen[bytes]
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+    transport: asyncio.Transport | None = None
     pending: dict[int, asyncio.Future[bytes]] = field(default_factory=dict)
     text_rows: int = 0
     code_rows: int = 0
     alive: bool = True
+    ready: asyncio.Future[bytes | None] | None = None
+    outbox: list[bytes] = field(default_factory=list)
+    lost: asyncio.Future[None] | None = None
     task: asyncio.Task[None] | None = None
+
+    def on_frame(self, mid: int, payload: bytes) -> None:
+        if mid == 0:
+            if self.ready is not None and not self.ready.done():
+                self.ready.set_result(payload)
+            return
+        fut = self.pending.pop(mid, None)
+        if fut is not None and not fut.done():
+            fut.set_result(payload)
+
+    def on_lost(self) -> None:
+        self.alive = False
+        if self.ready is not None and not self.ready.done():
+            self.ready.set_result(None)
+        if self.lost is not None and not self.lost.done():
+            self.lost.set_result(None)
 
 
 def _worker_env() -> dict[str, str]:
@@ -123,33 +141,31 @@ class WorkerPool:
             )
         finally:
             child.close()
-        reader, writer = await asyncio.open_connection(sock=parent, limit=1 << 20)
+        loop = asyncio.get_running_loop()
+        p = _Proc(index, popen, ready=loop.create_future(), lost=loop.create_future())
+        p.transport = await _frames.connect(parent, p.on_frame, p.on_lost)
         try:
-            first = await asyncio.wait_for(_frames.read(reader), _START_TIMEOUT)
+            first = await asyncio.wait_for(asyncio.shield(p.ready), _START_TIMEOUT) if p.ready else None
         except asyncio.TimeoutError:
             first = None
-        if first is None or b"ready" not in first[1]:
+        if not first or b"ready" not in first:
             popen.kill()
-            writer.close()
+            p.transport.close()
             raise RuntimeError(f"worker process {popen.pid} did not start (exit code {popen.poll()})")
-        return _Proc(index, popen, reader, writer)
+        return p
 
     def _install(self, p: _Proc) -> None:
         self._procs[p.index] = p
-        p.task = asyncio.create_task(self._read_loop(p))
+        p.task = asyncio.create_task(self._watch(p))
         self._live.set()
 
-    async def _read_loop(self, p: _Proc) -> None:
-        while True:
-            got = await _frames.read(p.reader)
-            if got is None:
-                break
-            mid, payload = got
-            fut = p.pending.pop(mid, None)
-            if fut is not None and not fut.done():
-                fut.set_result(payload)
+    async def _watch(self, p: _Proc) -> None:
+        """When the worker's socket ends: fail what it held, and start a replacement."""
+        assert p.lost is not None
+        await p.lost
         p.alive = False
-        p.writer.close()
+        if p.transport is not None:
+            p.transport.close()
         code = await asyncio.to_thread(_reap, p.proc)
         lost = WorkerLost(f"worker process {p.proc.pid} ended (exit code {code}) while judging")
         for fut in p.pending.values():
@@ -175,7 +191,8 @@ class WorkerPool:
         self._closing = True
         procs = [p for p in self._procs if p is not None]
         for p in procs:
-            p.writer.close()
+            if p.transport is not None:
+                p.transport.close()
         for p in procs:
             await asyncio.to_thread(_reap, p.proc, 30.0)
             if p.task is not None:
@@ -217,15 +234,27 @@ class WorkerPool:
                 p.text_rows -= rows
 
         fut.add_done_callback(done)
-        p.writer.write(_frames.frame(mid, orjson.dumps(msg)))
+        self._post(p, _frames.frame(mid, orjson.dumps(msg)))
         return p, mid, fut
+
+    def _post(self, p: _Proc, data: bytes) -> None:
+        """Queue a frame; the frames of one loop iteration reach a worker in one write (one wake-up)."""
+        if not p.outbox:
+            asyncio.get_running_loop().call_soon(self._flush, p)
+        p.outbox.append(data)
+
+    @staticmethod
+    def _flush(p: _Proc) -> None:
+        if p.outbox and p.alive and p.transport is not None and not p.transport.is_closing():
+            p.transport.write(b"".join(p.outbox))
+        p.outbox.clear()
 
     def _cancel(self, p: _Proc, mid: int) -> None:
         fut = p.pending.pop(mid, None)
         if fut is not None and not fut.done():
             fut.cancel()
         if p.alive:
-            p.writer.write(_frames.frame(0, orjson.dumps({"op": "cancel", "id": mid})))
+            self._post(p, _frames.frame(0, orjson.dumps({"op": "cancel", "id": mid})))
 
     async def _run(
         self, messages: list[tuple[list[int], dict[str, Any], bool]], budget: float
