@@ -226,7 +226,7 @@ def eval_suite(
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted; every row written so far is kept. Continue with: adhere eval {suite} "
-            f"--out {request.out} --resume (plus the same --data/--responses)",
+            f"--out {request.out} --resume (plus the same --data/--responses or --model options)",
             err=True,
         )
         raise typer.Exit(130) from None

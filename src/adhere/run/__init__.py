@@ -5,6 +5,7 @@
 generating runners.
 """
 
+from .generate import GenerateOptions, run_generate
 from .jsonl import JsonlObject, read_objects
 from .progress import DelayedProgress, ProgressSink
 from .responses import read_responses
@@ -16,6 +17,7 @@ __all__ = [
     "DelayedProgress",
     "EvalOutcome",
     "EvalRequest",
+    "GenerateOptions",
     "JsonlObject",
     "JsonlStore",
     "ProgressSink",
@@ -26,4 +28,5 @@ __all__ = [
     "read_responses",
     "row_identity",
     "run_eval",
+    "run_generate",
 ]
