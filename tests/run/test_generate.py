@@ -185,6 +185,31 @@ def test_replay_of_generations_reproduces_the_run_and_limit_and_progress(tmp_pat
     )
 
 
+def test_resume_asks_again_for_samples_whose_generation_failed_transiently(tmp_path: Path) -> None:
+    data = first_rows(tmp_path, 6)
+    prompts = prompts_of(data)
+    down = prompts[2]["prompt"]
+    out = tmp_path / "run"
+    script: dict[str, list[Reply | str]] = {down: [Reply.error(503, "overloaded", retry_after=0.01)]}
+    with FakeModelServer(script) as server:
+        options = GenerateOptions("openai:fake", base_url=server.base_url, n=2, max_attempts=2)
+        first = run_generate(EvalRequest("ifeval", out, data=str(data)), options)
+        refused = [(r["key"], r["error_kind"]) for r in rows_of(out / "results.jsonl") if r.get("error")]
+    assert refused == [(prompts[2]["key"], "exhausted")] * 2 and first.summary["unscorable"] == 2
+    before = [
+        line for line in (out / "results.jsonl").read_bytes().splitlines() if b'"error_kind":"exhausted"' not in line
+    ]
+    with FakeModelServer() as server:  # the server is back
+        options = GenerateOptions("openai:fake", base_url=server.base_url, n=2, max_attempts=2)
+        again = run_generate(EvalRequest("ifeval", out, data=str(data), resume=True), options)
+        assert server.count(down) == 2 and server.request_count == 2  # only those two asked again
+    rows = rows_of(out / "results.jsonl")
+    assert sorted((r["key"], r["sample"]) for r in rows) == sorted((p["key"], i) for p in prompts for i in range(2))
+    assert not any(r.get("error") for r in rows) and again.summary["unscorable"] == 0
+    assert (out / "results.jsonl").read_bytes().splitlines()[: len(before)] == before  # the rest kept byte for byte
+    assert any("failed transiently" in p for p in again.problems)
+
+
 def test_resume_refuses_another_model_or_sampling(tmp_path: Path) -> None:
     data = first_rows(tmp_path, 3)
     out = tmp_path / "run"

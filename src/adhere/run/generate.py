@@ -7,7 +7,9 @@ and replaces "read a responses file" with "ask a model". A run directory then al
 (the raw output, reasoning, usage, errors), appended before the result rows it feeds.
 
 Resuming is by identity (sample key, sample index): only the pairs missing from
-``results.jsonl`` are handled again. Those already in ``generations.jsonl`` (generated,
+``results.jsonl`` are handled again, plus those whose generation failed transiently
+(``error_kind`` "exhausted": the server was down or overloaded), whose rows are removed
+and asked for again. Those already in ``generations.jsonl`` (generated,
 then killed before their rows were written) are scored from it without asking the
 model; the others are asked again, and the response cache makes a generation paid for
 once be free the second time. Result rows carry nothing that varies between processes
@@ -27,12 +29,15 @@ of writing a run of error rows.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ..errors import BackendError, DatasetError
 from ..suites.base import Pair, ResponseRow, Sample, Suite, get_suite
@@ -51,7 +56,7 @@ from .runner import (
     row_identity,
     run_lock,
 )
-from .store import JsonlStore, write_json_atomic
+from .store import JsonlStore, fsync_dir, write_json_atomic
 
 if TYPE_CHECKING:
     from ..models import BaseGenerator, Completion, GenParams
@@ -166,6 +171,27 @@ def _stored_generations(store: JsonlStore, problems: list[str]) -> dict[Identity
         if row.get("error") is None and isinstance(row.get("response"), str) and isinstance(sample, int):
             out.setdefault(_identity(row.get("key"), sample), row)
     return out
+
+
+def _drop_exhausted(path: Path, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Remove the rows of samples whose generation exhausted its retries (a server that was
+    down or overloaded) from ``path``, atomically, so a resumed run asks for them again;
+    returns how many. Every other line is kept byte for byte."""
+    count = sum(1 for r in rows if r.get("error_kind") == "exhausted")
+    if count:
+        kept = [
+            line
+            for line in path.read_bytes().splitlines(keepends=True)
+            if line.strip() and orjson.loads(line).get("error_kind") != "exhausted"
+        ]
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(b"".join(kept))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    return count
 
 
 class _Writer:
@@ -313,7 +339,10 @@ def run_generate(
             if request.resume:
                 recovered = results.recover()
                 problems.extend(recovered.repairs)
-                done.update(row_identity(r, suite) for r in recovered.rows)
+                retried = _drop_exhausted(results.path, recovered.rows)
+                if retried:
+                    problems.append(f"asking again for {retried} sample(s) whose generation failed transiently")
+                done.update(row_identity(r, suite) for r in recovered.rows if r.get("error_kind") != "exhausted")
                 stored = _stored_generations(gens, problems)
             by_key = {_key_bytes(s.key): s for s in chosen}
             total = len(chosen) * options.n
