@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -271,3 +272,101 @@ def test_malformed_label_is_a_4xx_naming_the_kwarg(server: Any) -> None:
         assert r.json()["path"].startswith("samples[0].label")
         assert "num_words" in r.text
         assert c.post("/v1/verify", json={"samples": [{"response": "x", "spec": NO_COMMA}]}).status_code == 200
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"not":' * levels + b'{"check":"punctuation.no_comma"}' + b"}" * levels
+
+
+HOSTILE: dict[str, tuple[str, bytes, int]] = {
+    "nan": ("/v1/reward", b'{"samples":[{"response":"x","spec":{"check":"length.words","params":{"min":NaN}}}]}', 422),
+    "infinity": (
+        "/v1/verify",
+        b'{"samples":[{"response":"x","spec":{"check":"length.words","params":{"min":1e400}}}]}',
+        422,
+    ),
+    "lone-surrogate": (
+        "/v1/reward",
+        b'{"samples":[{"response":"\\ud800","spec":{"check":"punctuation.no_comma"}}]}',
+        422,
+    ),
+    "huge-int-kwarg": (
+        "/v1/reward",
+        b'{"samples":[{"response":"x","label":{"instruction_id_list":["length_constraints:number_words"],'
+        b'"kwargs":[{"num_words":100000000000000000000000000000,"relation":"at least"}]}}]}',
+        200,
+    ),
+    "label-string-infinity": (
+        "/v1/verify",
+        json.dumps(
+            {"samples": [{"response": "x", "label": '{"spec":{"check":"length.words","params":{"min":Infinity}}}'}]}
+        ).encode(),
+        422,
+    ),
+    "deep-300": ("/v1/verify", b'{"samples":[{"response":"x","spec":' + _deep(300) + b"}]}", 200),
+    "deep-600": ("/v1/reward", b'{"samples":[{"response":"x","spec":' + _deep(600) + b"}]}", 422),
+    "deep-1015": ("/get_reward", b'{"query":["a"],"prompts":["a"],"labels":[{"spec":' + _deep(1015) + b"}]}", 422),
+    "deep-1030": ("/v1/verify", b'{"samples":[{"response":"x","spec":' + _deep(1030) + b"}]}", 422),
+    "reward-huge-int": (
+        "/v1/reward",
+        b'{"samples":[{"response":"x","spec":{"check":"punctuation.no_comma"}}],'
+        b'"reward":{"overlong":{"max_length":100000000000000000000000,"buffer":1}}}',
+        422,
+    ),
+    "openrlhf-null-label": ("/get_reward", b'{"query":["a"],"prompts":[null],"labels":[null]}', 422),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_json_gets_a_precise_answer_and_no_worker_dies(server: Any, case: str) -> None:
+    """Inputs at the edges of JSON (NaN, lone surrogates, 64-bit overflow, nesting past every
+    encoder's limit) are a 4xx or a judged answer, never a 5xx or a lost worker process."""
+    path, body, status = HOSTILE[case]
+    with server.client() as c:
+        before = c.get("/healthz").json()["worker_pids"]
+        r = c.post(path, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == status, r.text
+        assert c.get("/healthz").json()["worker_pids"] == before
+        assert c.post("/v1/reward", json={"samples": [{"response": "x", "spec": NO_COMMA}]}).json()["rewards"] == [1.0]
+
+
+def test_a_killed_worker_costs_its_rows_not_the_request_and_is_replaced(launch: Any) -> None:
+    """SIGKILL both worker processes while they judge a batch: the request is answered (its rows
+    unscorable, naming why), new workers start, and the next request is judged normally."""
+    s = launch("--workers", "2")
+    heavy = {"each": "sentences", "spec": NO_COMMA}
+    batch = {"samples": [{"response": "One sentence here. " * 2000 + str(i), "spec": heavy} for i in range(400)]}
+    result: dict[str, httpx.Response] = {}
+
+    def fire() -> None:
+        with s.client() as c:
+            result["r"] = c.post("/v1/reward", json=batch)
+
+    with s.client() as c:
+        pids = c.get("/healthz").json()["worker_pids"]
+        t = threading.Thread(target=fire)
+        t.start()
+        deadline = time.monotonic() + 30
+        while "adhere_queue_text_rows 0" in c.get("/metrics").text and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        t.join(60)
+        r = result["r"]
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert len(body["rewards"]) == 400
+        lost = [why for why, u in zip(body["reasons"], body["unscorable"], strict=True) if u]
+        assert lost and all("ended" in why for why in lost)
+        assert all(x is None for x, u in zip(body["rewards"], body["unscorable"], strict=True) if u)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            health = c.get("/healthz").json()
+            if health["workers"] == 2:
+                break
+            time.sleep(0.1)
+        assert health["workers"] == 2 and not set(health["worker_pids"]) & set(pids)
+        assert c.post("/v1/reward", json={"samples": [{"response": "a, b", "spec": NO_COMMA}]}).json()["rewards"] == [
+            0.0
+        ]
+        assert "adhere_pool_worker_restarts 2" in c.get("/metrics").text

@@ -28,6 +28,7 @@ import orjson
 from pydantic import BaseModel
 
 from ..errors import AdhereError, SpecError
+from . import _frames
 from ._config import ServeConfig
 from ._metrics import Metrics
 from ._pool import Row, WorkerPool
@@ -188,7 +189,7 @@ async def answer(endpoint: Endpoint, body: bytes) -> tuple[int, bytes]:
     Anything else is our bug and propagates (a 500 from the framework's error handler).
     """
     try:
-        return 200, orjson.dumps(await endpoint(body))
+        return 200, _frames.dumps(await endpoint(body))
     except BadRequest as exc:
         return exc.status, orjson.dumps({"detail": exc.detail})
     except AdhereError as exc:

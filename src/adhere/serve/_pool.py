@@ -218,7 +218,7 @@ class WorkerPool:
             return None
         return min(live, key=(lambda p: p.code_rows) if code else (lambda p: p.text_rows))
 
-    def _send(self, p: _Proc, msg: dict[str, Any], rows: int, code: bool) -> tuple[_Proc, int, asyncio.Future[bytes]]:
+    def _send(self, p: _Proc, payload: bytes, rows: int, code: bool) -> tuple[_Proc, int, asyncio.Future[bytes]]:
         mid = next(self._ids) & 0xFFFFFFFF or next(self._ids)
         fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         p.pending[mid] = fut
@@ -234,7 +234,7 @@ class WorkerPool:
                 p.text_rows -= rows
 
         fut.add_done_callback(done)
-        self._post(p, _frames.frame(mid, orjson.dumps(msg)))
+        self._post(p, _frames.frame(mid, payload))
         return p, mid, fut
 
     def _post(self, p: _Proc, data: bytes) -> None:
@@ -261,10 +261,13 @@ class WorkerPool:
     ) -> list[tuple[list[int], dict[str, Any] | str]]:
         """Send every message, wait up to ``budget``; per message its answer or why there is none."""
         deadline = time.monotonic() + budget
+        encoded = []
+        for indices, msg, code in messages:  # all encoded before any is sent: an error sends nothing
+            msg["deadline"] = deadline
+            encoded.append((indices, _encode(msg), code))
         sent = []
         out: list[tuple[list[int], dict[str, Any] | str]] = []
-        for indices, msg, code in messages:
-            msg["deadline"] = deadline
+        for indices, payload, code in encoded:
             p = self._pick(code)
             if p is None:  # every worker is being replaced: wait for one, within the budget
                 self._live.clear()
@@ -274,7 +277,7 @@ class WorkerPool:
             if p is None:
                 out.append((indices, "no worker process is available"))
                 continue
-            sent.append((indices, *self._send(p, msg, len(indices), code)))
+            sent.append((indices, *self._send(p, payload, len(indices), code)))
         futures = [fut for _, _, _, fut in sent]
         if futures:
             await asyncio.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
@@ -287,7 +290,7 @@ class WorkerPool:
             elif fut.exception() is not None:
                 out.append((indices, str(fut.exception())))
             else:
-                body = orjson.loads(fut.result())
+                body = _frames.loads(fut.result())
                 out.append((indices, "deadline" if body.get("expired") else body))
         return out
 
@@ -302,7 +305,7 @@ class WorkerPool:
         for idx, code in ((text_idx, False), (code_idx, True)):
             if not idx:
                 continue
-            keys = [_group_key(rows[i]) for i in idx]
+            keys: list[Hashable] = [_group_key(rows[i]) for i in idx] if len(idx) > 1 else [0]
             min_size = 1 if code else self.min_chunk
             for chunk in group_chunks(keys, self.workers, min_size, self.max_chunk):
                 indices = [idx[j] for j in chunk]
@@ -396,12 +399,30 @@ class WorkerPool:
 
 
 def _group_key(row: Row) -> Hashable:
-    raw = row[0]
+    """Rows of one rollout group share it: same prompt, same label (as the trainer sent them)."""
     try:
-        label_key: Hashable = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        label_key = repr(raw)
+        label_key: Hashable = orjson.dumps(row[0])
+    except TypeError:  # nested too deeply to encode: _encode names the row
+        label_key = id(row)
     return (row[2], label_key)
+
+
+def _encode(msg: dict[str, Any]) -> bytes:
+    """The message as JSON; a label or reward that cannot be encoded is the client's 422."""
+    try:
+        return _frames.dumps(msg)
+    except (TypeError, ValueError, RecursionError):
+        pass
+    if msg["op"] == "openrlhf":
+        parts = [(label, f"labels[{i}]") for label, i in zip(msg["labels"], msg["index"], strict=True)]
+    else:
+        parts = [(row[0], row[3]) for row in msg["rows"]]
+    for value, path in [*parts, (msg.get("reward"), "reward")]:
+        try:
+            _frames.dumps(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise SpecError(f"cannot be sent on to a worker: {type(exc).__name__}: {exc}", path) from None
+    raise SpecError("the request cannot be sent on to a worker")
 
 
 def _reap(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> int | None:

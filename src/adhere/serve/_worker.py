@@ -31,8 +31,6 @@ import sys
 import time
 from typing import Any
 
-import orjson
-
 from ..errors import SpecError
 from . import _frames
 from ._judge import Judge, Row, internal_verdict
@@ -63,7 +61,7 @@ class _Worker:
         """Answer a message; while draining the queue, answers are written together (see :meth:`run_queue`)."""
         if not self.out:
             self.out_since = time.monotonic()
-        self.out.append(_frames.frame(mid, orjson.dumps(body)))
+        self.out.append(_frames.frame(mid, _frames.dumps(body)))
         if not self.draining:
             self.flush()
 
@@ -73,7 +71,11 @@ class _Worker:
         self.out.clear()
 
     def accept(self, mid: int, payload: bytes) -> None:
-        msg = orjson.loads(payload)
+        try:
+            msg = _frames.loads(payload)
+        except (ValueError, RecursionError) as exc:  # nested beyond any decoder: the client's 422
+            self.reply(mid, {"error": {"detail": f"cannot be decoded: {type(exc).__name__}: {exc}", "path": ""}})
+            return
         if msg.get("op") == "cancel":
             task = self.tasks.pop(int(msg["id"]), None)
             if task is not None:
