@@ -272,6 +272,25 @@ def test_a_backend_that_fails_everything_stops_the_run_without_writing_error_row
     assert outcome.rows == len(prompts_of(DEMO_FILE)) and outcome.summary["unscorable"] == 0
 
 
+@pytest.mark.skipif(not (DATA.parent / "humaneval" / "HumanEval.jsonl.gz").exists(), reason="HumanEval data absent")
+def test_failed_generation_row_for_a_code_suite_is_unscorable_not_failed() -> None:
+    from adhere.models import Completion
+    from adhere.run.generate import failed_row
+
+    suite = get_suite("humaneval")
+    samples = suite.load(str(DATA.parent / "humaneval" / "HumanEval.jsonl.gz"))[:2]
+    rows = []
+    for s in samples:
+        c = Completion(s.key, 1, s.prompt, "", "", "openai:x", error="refused", error_kind="permanent")
+        rows.append(failed_row(suite, s, c))
+    for row, s in zip(rows, samples, strict=True):
+        assert (row["task_id"], row["sample"], row["passed"], row["status"]) == (s.key, 1, None, "error")
+        assert row["tests"] and all(t["status"] == "error" and "refused" in t["reason"] for t in row["tests"])
+        assert row["verdict"]["outcome"] == "unscorable"
+    summary = suite.summarize(rows)
+    assert summary["unscorable"] == 2 and summary.get("pass@1") is None
+
+
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "adhere.cli", *args], env=env, capture_output=True, timeout=300)
 

@@ -121,6 +121,8 @@ def _unknown(item: Mapping[str, Any], reason: str) -> dict[str, Any]:
             out[name] = None
     if "outcome" in out:
         out["outcome"] = "unscorable"
+    if "status" in out:  # a code test that was never run did not fail
+        out["status"] = "error"
     if "reason" in out:
         out["reason"] = reason
     return out
@@ -144,8 +146,6 @@ def failed_row(suite: Suite, sample: Sample, completion: Completion) -> dict[str
         for name, value in list(row.items()):
             if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
                 row[name] = [_unknown(v, reason) for v in value]
-        if "status" in row:
-            row["status"] = "error"
     row["response"] = None
     row["verdict"] = completion.error_verdict().to_dict()
     row["error"] = completion.error
