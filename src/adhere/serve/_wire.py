@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
 
 __all__ = [
     "OpenRLHFRequest",
@@ -17,10 +18,24 @@ __all__ = [
 ]
 
 
+_IFEVAL_ROW: JsonDict = {
+    "instruction_id_list": ["punctuation:no_comma", "change_case:english_lowercase"],
+    "kwargs": [{}, {}],
+}
+_SAMPLES: list[JsonValue] = [
+    {"response": "all lowercase and no commas.", "prompt": "Answer in lowercase.", "label": _IFEVAL_ROW},
+    {"response": "Short, with a comma.", "spec": {"all": [{"check": "punctuation.no_comma"}]}},
+    {
+        "response": "```python\ndef add(a, b):\n    return a + b\n```",
+        "label": {"tests": {"asserts": ["assert add(1, 2) == 3"]}},
+    },
+]
+
+
 class SampleIn(BaseModel):
     """One response to judge, with what it must adhere to: a ``spec`` or a ``label``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": _SAMPLES})
 
     response: str = Field(description="The model output to judge.")
     prompt: str = Field("", description="The prompt (some checks read it, e.g. repeat-the-prompt).")
@@ -31,7 +46,7 @@ class SampleIn(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"samples": _SAMPLES}]})
 
     samples: list[SampleIn] = Field(min_length=1)
     deadline_s: float | None = Field(None, gt=0, le=3600, description="Wall-time budget for this request.")
@@ -50,6 +65,10 @@ class VerifyResponse(BaseModel):
 
 
 class RewardRequest(VerifyRequest):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"samples": _SAMPLES, "reward": "fraction"}]}
+    )
+
     reward: Any = Field("binary", description="A reward declaration (see docs/rewards.md); a label's own wins.")
     mode: Literal["strict", "loose"] = Field("strict", description="IFEval/IFBench mode for rows without one.")
     unscorable_value: float | None = Field(
@@ -66,6 +85,18 @@ class RewardResponse(BaseModel):
 
 class OpenRLHFRequest(BaseModel):
     """OpenRLHF's remote reward request (``--remote_rm_url``): one entry per rollout in each list."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": ["<|im_start|>user\nBe brief.<|im_end|>\n<|im_start|>assistant\nok, brief<|im_end|>"],
+                    "prompts": ["<|im_start|>user\nBe brief.<|im_end|>\n<|im_start|>assistant\n"],
+                    "labels": ['{"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}'],
+                }
+            ]
+        }
+    )
 
     query: list[str] = Field(description="Prompt and response as the tokenizer decoded them.")
     prompts: list[Any] = Field(description="The prompt of each query (text).")
