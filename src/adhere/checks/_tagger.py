@@ -37,9 +37,11 @@ class TaggerUnavailable(Exception):
 
 @lru_cache(maxsize=1)
 def _nltk_tagger() -> Any:
-    """nltk's perceptron tagger if its data is installed, else None (never downloads)."""
-    import nltk
-
+    """nltk's perceptron tagger if nltk and its data are installed, else None (never downloads)."""
+    try:
+        import nltk
+    except ImportError:
+        return None
     try:
         nltk.data.find("taggers/averaged_perceptron_tagger_eng/")
     except LookupError:
