@@ -93,3 +93,64 @@ def test_ifeval_shared_data_same_verdicts_as_the_local_path(local_ray: None) -> 
         assert got[row["key"]] == want, row["key"]
     strict_pass = sum(v.passed for v in got.values())
     assert strict_pass == 417  # IFEval's prompt-level strict on these responses: 417/541
+
+
+def _untimed(tree: dict[str, Any]) -> dict[str, Any]:
+    """A verdict tree without its measured times (the only part two runs may not share)."""
+    out = {k: v for k, v in tree.items() if k not in ("evidence", "children")}
+    out["evidence"] = {k: v for k, v in tree.get("evidence", {}).items() if k not in ("time_s", "duration")}
+    out["children"] = [_untimed(c) for c in tree.get("children", [])]
+    return out
+
+
+def test_humaneval_code_labels_same_verdicts_as_the_local_path(local_ray: None) -> None:
+    """HumanEval's 164 canonical solutions and one model's 164 greedy programs (Mistral-7B-Instruct-v0.2
+    in EvalPlus' archive: passes, failures, errors and three infinite loops), as code-test labels
+    running HumanEval's own ``check``: every verdict tree from Ray equals the local one."""
+    import gzip
+
+    from adhere.labels import judge_labels, parse_label
+    from adhere.sandbox import LocalExecutor
+
+    with gzip.open(SHARED / "humaneval" / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as f:
+        problems = {p["task_id"]: p for p in map(json.loads, f)}
+    with gzip.open(SHARED / "evalplus" / "evalplus_greedy_samples_labeled.jsonl.gz", "rt", encoding="utf-8") as f:
+        llm = [
+            r
+            for r in map(json.loads, f)
+            if r["dataset"] == "humaneval" and r["model"] == "mistralai--Mistral-7B-Instruct-v0.2_vllm_temp_0.0"
+        ]
+    assert len(llm) == 164
+
+    def label(task_id: str) -> str:
+        p = problems[task_id]
+        # 1 s per test (canonical solutions take milliseconds; the loops are stopped sooner)
+        return json.dumps({"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"], "timeout": 1.0}})
+
+    rows = [
+        {
+            "key": f"canonical {t}",
+            "prompt": "",
+            "label": label(t),
+            "response": f"```python\n{p['prompt']}{p['canonical_solution']}\n```",
+        }
+        for t, p in problems.items()
+    ] + [
+        {
+            "key": f"llm {r['task_id']}",
+            "prompt": "",
+            "label": label(r["task_id"]),
+            "response": f"```python\n{r['solution']}\n```",
+        }
+        for r in llm
+    ]
+    out = verify_dataset(ray.data.from_items(rows), concurrency=2, batch_size=32, sandbox_workers=2).take_all()
+    with LocalExecutor(workers=2) as executor:
+        local = judge_labels([(parse_label(r["label"]), r["response"], r["prompt"]) for r in rows], executor=executor)
+    got = {r["key"]: json.loads(r["verdict"]) for r in out}
+    assert len(got) == len(rows) == 328
+    for row, want in zip(rows, local, strict=True):
+        assert _untimed(got[row["key"]]) == _untimed(want.to_dict()), row["key"]
+    statuses = [v.evidence.get("status") for v in local[164:]]
+    assert all(v.passed for v in local[:164])  # every canonical solution passes HumanEval's check
+    assert {s: statuses.count(s) for s in set(statuses)} == {"passed": 73, "failed": 62, "error": 26, "timeout": 3}
