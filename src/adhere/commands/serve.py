@@ -17,6 +17,13 @@ def serve(
     max_inflight: Annotated[int | None, typer.Option(help="Requests accepted at once; beyond: 429.")] = None,
     deadline: Annotated[float | None, typer.Option(help="Per-request wall-time cap in seconds.")] = None,
     graceful_timeout: Annotated[float, typer.Option(help="Seconds to finish in-flight work on shutdown.")] = 30.0,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="Serve as a Ray Serve application (replicas over a Ray cluster).")
+    ] = False,
+    replicas: Annotated[int, typer.Option(help="With --ray: copies of the server, each with its workers.")] = 1,
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --ray: the cluster ('auto', 'ray://head:10001'); default: a local Ray.")
+    ] = None,
 ) -> None:
     """Serve verification and rewards over HTTP (needs: pip install 'adhere[serve]')."""
     from dataclasses import replace
@@ -35,6 +42,12 @@ def serve(
             cfg = replace(cfg, max_inflight=max_inflight)
         if deadline is not None:
             cfg = replace(cfg, deadline_s=deadline)
+        if ray:
+            from ..integrations.ray import serve_on_ray
+
+            require("ray", "ray")
+            serve_on_ray(cfg, host=host, port=port, replicas=replicas, address=ray_address)
+            return
         app = create_app(cfg)
     except MissingExtraError as exc:
         typer.echo(f"error: {exc}", err=True)

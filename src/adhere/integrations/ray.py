@@ -12,6 +12,10 @@ nothing (then the ``spec`` argument applies to every row). Output rows gain
 ``verdict`` (the verdict tree as a JSON string, lossless), ``outcome``, ``score`` and
 ``reward`` (the ``reward`` declaration's value; ``None`` for unscorable rows unless
 ``unscorable_value`` is given).
+
+The server scales the same way: :func:`serve_deployment` is ``adhere serve`` as a Ray
+Serve application (``adhere serve --ray``, or ``serve run
+adhere.integrations.ray:serve_app`` on a cluster), with replicas spread over the nodes.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import orjson
 from ..errors import SpecError, require
 from ..serve._judge import Judge
 
-__all__ = ["VerifyActor", "verify_dataset"]
+__all__ = ["VerifyActor", "serve_app", "serve_deployment", "serve_on_ray", "verify_dataset"]
 
 
 class VerifyActor:
@@ -172,3 +176,105 @@ def verify_dataset(
         compute=ray.data.ActorPoolStrategy(size=concurrency),
         num_cpus=num_cpus,
     )
+
+
+# -- adhere serve on a Ray cluster (Ray Serve) -------------------------------------------------------
+
+
+def serve_deployment(config: Any = None, *, replicas: int = 1, num_cpus: float | None = None) -> Any:
+    """``adhere serve`` as a Ray Serve application: ``replicas`` copies of the same FastAPI app.
+
+    Each replica is a Ray actor running the app exactly as ``adhere serve`` does (its own
+    worker processes and sandbox executors, the same limits, 429s and deadlines), and asks
+    Ray for ``num_cpus`` (default: its ``workers``), so the scheduler spreads replicas over
+    the cluster's nodes. Ray Serve's proxy on every node routes requests to replicas.
+    """
+    serve: Any = require("ray.serve", "ray")
+    from ..serve import ServeConfig, create_app
+
+    cfg = config if config is not None else ServeConfig()
+
+    def build() -> Any:  # runs on the replica, so the app and its workers start there
+        return create_app(cfg)
+
+    ingress = serve.ingress(build)
+
+    class AdhereServer:
+        """One replica of the adhere reward server."""
+
+    deployment = serve.deployment(
+        ingress(AdhereServer),
+        name="adhere",
+        num_replicas=replicas,
+        ray_actor_options={"num_cpus": num_cpus if num_cpus is not None else float(cfg.workers)},
+        # Requests reach the replica's own bound (429 + Retry-After) instead of queueing in Ray.
+        max_ongoing_requests=2 * cfg.max_inflight,
+    )
+    return deployment.bind()
+
+
+def serve_app(args: dict[str, str]) -> Any:
+    """Application builder for Ray Serve's CLI and config files::
+
+        serve run adhere.integrations.ray:serve_app replicas=4 workers=8
+
+    Arguments (all optional): ``replicas``, ``workers``, ``sandbox_workers``, ``max_inflight``,
+    ``deadline_s``, ``num_cpus``; everything else of :class:`~adhere.serve.ServeConfig`
+    comes from the ``ADHERE_*`` environment of the replicas (``runtime_env``).
+    """
+    from dataclasses import replace
+
+    from ..serve import ServeConfig
+
+    known = {"replicas", "workers", "sandbox_workers", "max_inflight", "deadline_s", "num_cpus"}
+    unknown = set(args) - known
+    if unknown:
+        raise SpecError(f"unknown argument(s) {sorted(unknown)}; serve_app takes {sorted(known)}")
+    cfg = ServeConfig()
+    if "workers" in args:
+        cfg = replace(cfg, workers=int(args["workers"]))
+    if "sandbox_workers" in args:
+        cfg = replace(cfg, sandbox_workers=int(args["sandbox_workers"]))
+    if "max_inflight" in args:
+        cfg = replace(cfg, max_inflight=int(args["max_inflight"]))
+    if "deadline_s" in args:
+        cfg = replace(cfg, deadline_s=float(args["deadline_s"]))
+    num_cpus = float(args["num_cpus"]) if "num_cpus" in args else None
+    return serve_deployment(cfg, replicas=int(args.get("replicas", 1)), num_cpus=num_cpus)
+
+
+def serve_on_ray(
+    config: Any = None, *, host: str = "127.0.0.1", port: int = 8000, replicas: int = 1, address: str | None = None
+) -> None:
+    """``adhere serve --ray``: run the server as a Ray Serve application until SIGINT/SIGTERM.
+
+    Without ``address`` a local Ray instance is started; with one (``"auto"``, or
+    ``ray://head:10001``) the replicas go to that cluster. On a signal, Serve is shut down,
+    each replica finishing its in-flight requests first.
+    """
+    import signal
+    import threading
+
+    ray: Any = require("ray", "ray")
+    serve: Any = require("ray.serve", "ray")
+
+    stop = threading.Event()
+
+    def on_signal() -> None:  # Ray installs handlers of its own: ours go in after each step
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+
+    on_signal()
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    on_signal()
+    try:
+        serve.start(http_options={"host": host, "port": port})
+        on_signal()
+        serve.run(serve_deployment(config, replicas=replicas), name="adhere", route_prefix="/", blocking=False)
+        on_signal()
+        print(f"adhere serving on Ray at http://{host}:{port} ({replicas} replica(s))", flush=True)
+        while not stop.wait(0.5):
+            pass
+        serve.shutdown()
+    finally:
+        ray.shutdown()
