@@ -192,14 +192,15 @@ def test_keyword_checks_equal_their_regex_definition(
 
 
 _SECTION_TEXT = st.lists(
-    st.sampled_from([*"Sx 12\n.", "SECTION", "Section", "p.s.", "P. S.", "p.p.s", "note"]), max_size=20
+    st.sampled_from([*"Sx 12\n.\t\u00a0", "SECTION", "Section", "SectionSection", "p.s.", "P. S.", "p.p.s", "note"]),
+    max_size=20,
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     text=_SECTION_TEXT.map("".join),
-    splitter=st.sampled_from(["SECTION", "Section", "S.", "(S)", "Sx"]),
+    splitter=st.sampled_from(["SECTION", "Section", "S.", "(S)", "Sx", "SS", " Section", "1"]),
     marker=st.sampled_from(["P.S.", "P.P.S", "Note", "p.s", "(note)"]),
     regex=st.booleans(),
 )

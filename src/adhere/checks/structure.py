@@ -150,14 +150,34 @@ class SectionsParams(CountRange):
     description="Number of sections opened by '<splitter> <number>' (e.g. 'Section 2') within [min, max].",
 )
 def sections(view: TextView, p: SectionsParams) -> Finding:
-    if p.literal and p.splitter not in view.text:  # a literal splitter must occur: cheap pre-check
-        n = 0
+    rx = compiled(p.pattern)
+    if p.literal:
+        n = _count_literal_sections(rx, view.text, p.splitter)
     else:
-        rx = compiled(p.pattern)
         # As the reference counts pieces of re.split: a capturing group in a regex splitter
         # adds pieces, so each match counts 1 + groups.
         n = sum(1 for _ in rx.finditer(view.text)) * (1 + rx.groups)
     return Finding(within(n, p), count_reason(n, f"{short(p.splitter, 30)!r} sections", p), {"sections": n})
+
+
+def _count_literal_sections(rx: re.Pattern[str], text: str, splitter: str) -> int:
+    """``len(list(rx.finditer(text)))`` for ``\\s?<splitter>\\s?\\d+\\s?`` with a literal splitter.
+
+    A match starts at an occurrence of the splitter or one character before it, so the
+    regex is tried (anchored) only there, leftmost first, as ``finditer`` would find
+    them; the unanchored scan is slow because the pattern starts with ``\\s?``.
+    """
+    n = pos = 0
+    while (i := text.find(splitter, pos)) >= 0:
+        m = rx.match(text, i - 1) if i > pos else None
+        if m is None:
+            m = rx.match(text, i)
+        if m is None:
+            pos = i + 1
+            continue
+        n += 1
+        pos = m.end()
+    return n
 
 
 class PostscriptParams(Params):
