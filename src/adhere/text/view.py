@@ -34,7 +34,7 @@ _IFEVAL_DOUBLE_HIGHLIGHT_RE = re.compile(r"\*\*[^\n\*]*\*\*")
 # Paragraphs divided by the Markdown rule `***` (one optional whitespace either side).
 _IFEVAL_DIVIDER_RE = re.compile(r"\s?\*\*\*\s?")
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_CAPS_CHUNK_RE = re.compile(r"(?<!\S)[A-Z]+(?!\S)")
+_DROP_ASCII_UPPER = str.maketrans("", "", _ASCII_UPPER)
 
 
 @lru_cache(maxsize=1)
@@ -210,8 +210,9 @@ class TextView:
         text = self.text
         if not text.isascii():
             return None
-        high = sum(text.count(c) for c in _ASCII_UPPER)
-        low = len(_CAPS_CHUNK_RE.findall(text)) if high else 0
+        high = len(text) - len(text.translate(_DROP_ASCII_UPPER))
+        # ASCII chunks that are all letters and all capitals are exactly [A-Z]+.
+        low = sum(1 for chunk in text.split() if chunk.isupper() and chunk.isalpha()) if high else 0
         return low, high
 
     # -- language -------------------------------------------------------------------------
