@@ -82,3 +82,15 @@ def test_hub_default_needs_the_hf_extra() -> None:
             get_suite("humaneval").load(None)
     else:  # pragma: no cover - only where the extra is installed
         pytest.skip("datasets is installed; the hub itself is not reachable from the tests")
+
+
+def test_public_names() -> None:
+    import adhere.sandbox as sandbox
+
+    assert set(sandbox.__all__) == {
+        "DEFAULT_PRELOAD", "NO_EXPECTATION", "STATUSES", "Assert", "Call", "Check", "Comparator", "Digest", "Job",
+        "JobResult", "Limits", "LocalExecutor", "Opaque", "Protections", "Status", "Stdio", "Test", "TestResult",
+        "default_executor",
+    }  # fmt: skip
+    for name in sandbox.__all__:
+        assert getattr(sandbox, name) is not None

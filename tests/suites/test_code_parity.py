@@ -187,8 +187,10 @@ KNOWN_BROKEN_DISAGREEMENTS = {
 }
 
 
-def _broken_parity(suite_name: str, data: Path, tasks: list[dict[str, Any]], anchors: dict[str, Any]) -> list[str]:
-    kinds = anchors["kinds"]
+def _broken_parity(
+    suite_name: str, data: Path, tasks: list[dict[str, Any]], anchors: dict[str, Any], skip: set[str] = frozenset()
+) -> list[str]:
+    kinds = [k for k in anchors["kinds"] if k not in skip]
     programs = [
         (t["task_id"], mutant(t["prompt"] + t["canonical_solution"], t["entry_point"], kind))
         for t in tasks
@@ -225,19 +227,24 @@ def _tasks(path: Path, keys: set[str] | None, anchors: dict[str, Any], suite_nam
     return [r for r in rows if r["task_id"] in anchors[suite_name] and (keys is None or r["task_id"] in keys)]
 
 
-def _broken_all_suites(anchors: dict[str, Any], humaneval: set[str] | None, mbpp: set[str] | None) -> list[str]:
+def _broken_all_suites(
+    anchors: dict[str, Any], humaneval: set[str] | None, mbpp: set[str] | None, skip: set[str] = frozenset()
+) -> list[str]:
     problems = []
     for suite_name, data, keys in (
         ("humaneval", HUMANEVAL, humaneval),
         ("humaneval+", HUMANEVAL_PLUS, None if humaneval is None else humaneval | {"HumanEval/32"}),
         ("mbpp+", MBPP_PLUS, mbpp),
     ):
-        problems += _broken_parity(suite_name, data, _tasks(data, keys, anchors, suite_name), anchors)
+        problems += _broken_parity(suite_name, data, _tasks(data, keys, anchors, suite_name), anchors, skip)
     return problems
 
 
 def test_broken_programs_slice(broken_anchors: dict[str, Any]) -> None:
-    assert _broken_all_suites(broken_anchors, LIGHT_HUMANEVAL_PLUS, LIGHT_MBPP_PLUS) == []
+    few_humaneval = {"HumanEval/0", "HumanEval/2", "HumanEval/7"}
+    few_mbpp = {"Mbpp/2", "Mbpp/3", "Mbpp/4"}
+    # Infinite loops cost their whole limit each: the full run (slow) has them.
+    assert _broken_all_suites(broken_anchors, few_humaneval, few_mbpp, skip={"infinite_loop"}) == []
 
 
 @pytest.mark.slow
