@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import orjson
 
 from adhere.registry import REGISTRY
@@ -47,3 +51,26 @@ def test_demo_data_is_well_formed() -> None:
     # the demo's data is its own responses file, and lives inside the package (shipped in the wheel)
     assert suite.default_responses(None) == DEMO_FILE  # type: ignore[attr-defined]
     assert DEMO_FILE.parent.parent.name == "suites" and DEMO_FILE.parents[2].name == "adhere"
+
+
+BLOCK_EXTRAS = """
+import sys
+class Blocker:  # a machine without the optional extras (and without nltk)
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"textblob", "hanzidentifier", "datasets", "transformers", "nltk", "ruff"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Blocker())
+sys.argv = ["adhere", "eval", "demo", "--out", sys.argv[1], "--json", "--no-progress"]
+from adhere.cli import main
+main()
+"""
+
+
+def test_demo_needs_no_optional_extra(tmp_path: Path) -> None:
+    """Every demo verdict is what its author intended even without any extra installed."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCK_EXTRAS, str(tmp_path / "run")], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = orjson.loads((tmp_path / "run" / "summary.json").read_bytes())
+    assert summary["expected"]["matched"] == summary["expected"]["labelled"] == summary["n"]
