@@ -100,6 +100,14 @@ def humaneval_samples() -> list[dict[str, Any]]:
     return out
 
 
+def humaneval_canonical() -> list[dict[str, Any]]:
+    """HumanEval's 164 canonical solutions as whole programs (they all pass, none loops)."""
+    import gzip
+
+    with gzip.open(HUMANEVAL, "rt", encoding="utf-8") as f:
+        return [{"problem": p, "solution": p["prompt"] + p["canonical_solution"]} for p in map(json.loads, f)]
+
+
 def humaneval_ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
     """HumanEval's own ``check(candidate)`` as an assert label; the response is the whole program."""
     wire = []
@@ -406,6 +414,9 @@ def main() -> None:
         "--code-samples", type=int, default=984, help="HumanEval programs per scenario (984: each real one once)"
     )
     ap.add_argument(
+        "--code-set", choices=["llm", "canonical", "both"], default="both", help="which HumanEval programs to send"
+    )
+    ap.add_argument(
         "--repeat-texts", action="store_true", help="send the archived IFEval responses as they are on every pass"
     )
     ap.add_argument("--skip-baseline", action="store_true")
@@ -438,15 +449,21 @@ def main() -> None:
             )
         if args.suite in ("humaneval", "both"):
             n = args.code_samples
-            run_scenarios(
-                f"HumanEval code rewards, {n} of the 984 real LLM programs (seeded order), 3 s time limit both sides;"
-                f" adhere serve --workers {args.workers}",
-                humaneval_samples(),
-                (ours_url + "/v1/reward", humaneval_ours_body, procs[0].pid),
-                None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body, procs[1].pid),
-                [("single", 1, n, c) for c in (1, 16)] + [(f"batch{bs}", bs, -(-n // bs), c) for c in (4, 16)],
-                False,
-            )
+            sets = {
+                "llm": ("the 984 real LLM programs (seeded order; 7 loop forever)", humaneval_samples),
+                "canonical": ("the 164 canonical solutions, cycled", humaneval_canonical),
+            }
+            for key in ("llm", "canonical") if args.code_set == "both" else (args.code_set,):
+                what, load = sets[key]
+                run_scenarios(
+                    f"HumanEval code rewards, {n} programs from {what}, 3 s limit both sides;"
+                    f" adhere serve --workers {args.workers}",
+                    load(),
+                    (ours_url + "/v1/reward", humaneval_ours_body, procs[0].pid),
+                    None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body, procs[1].pid),
+                    [("single", 1, n, c) for c in (1, 16)] + [(f"batch{bs}", bs, -(-n // bs), c) for c in (4, 16)],
+                    False,
+                )
     finally:
         for p in procs:
             p.terminate()

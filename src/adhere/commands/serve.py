@@ -12,7 +12,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.", envvar="ADHERE_PORT")] = 8000,
     workers: Annotated[int | None, typer.Option(help="Verification worker processes (default: cores).")] = None,
     sandbox_workers: Annotated[
-        int | None, typer.Option(help="Sandbox slots (concurrent code jobs) per worker (default: 2 x cores / workers).")
+        int | None, typer.Option(help="Sandbox slots (concurrent code jobs) per worker (default: 4 x cores / workers).")
     ] = None,
     max_inflight: Annotated[int | None, typer.Option(help="Requests accepted at once; beyond: 429.")] = None,
     deadline: Annotated[float | None, typer.Option(help="Per-request wall-time cap in seconds.")] = None,
