@@ -552,6 +552,16 @@ def _run_queue_wait(pid: int) -> int:
         return 0
 
 
+def _pipe() -> tuple[int, int]:
+    """A pipe whose read end does not block (``pipe2`` where there is one)."""
+    if hasattr(os, "pipe2"):
+        r, w = os.pipe2(os.O_CLOEXEC)
+    else:  # pragma: no cover - macOS
+        r, w = os.pipe()
+    os.set_blocking(r, False)
+    return r, w
+
+
 def _result_file() -> int:
     """An anonymous file for the child's result stream (read back with ``pread``)."""
     if hasattr(os, "memfd_create"):
@@ -604,12 +614,12 @@ class _JobRun:
     # -- setup --------------------------------------------------------------------------
     def start(self) -> None:
         self.result_fd = _result_file()
-        bell_r, bell_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        bell_r, bell_w = _pipe()
         self.bell = bell_r
         fds = {"result": self.result_fd, "bell": bell_w}
         self.stdout = -1
         if self.job.get("mode") == "script":
-            self.stdout, stdout_w = os.pipe2(os.O_CLOEXEC)
+            self.stdout, stdout_w = _pipe()
             os.set_blocking(self.stdout, False)
             fds["stdout"] = stdout_w
             fds["stdin"] = _stdin_fd(self.job.get("stdin", b""))
