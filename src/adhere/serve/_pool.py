@@ -5,7 +5,9 @@ request's rows into chunks, keeping each rollout group (same prompt and label) i
 chunk so group rewards (VeRPO) see the whole group, and writes each chunk as one frame
 to a worker process (:mod:`._worker`) over a socket; answers come back on the same
 socket and resolve futures. No threads, no pickling, no executor bookkeeping on the
-hot path: a frame is one ``orjson.dumps`` and one write.
+hot path: a frame is one ``orjson.dumps``, and the frames of one event-loop iteration
+reach a worker in one write (on a busy machine a process wake-up costs more than
+judging a short text).
 
 Text chunks go to the worker with the fewest text rows outstanding, code chunks to the
 one with the fewest code rows (a worker runs its code rows in its own sandbox executor
