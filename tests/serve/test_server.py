@@ -370,3 +370,32 @@ def test_a_killed_worker_costs_its_rows_not_the_request_and_is_replaced(launch: 
             0.0
         ]
         assert "adhere_pool_worker_restarts 2" in c.get("/metrics").text
+
+
+def test_a_single_sample_is_not_queued_behind_a_big_batch(launch: Any) -> None:
+    """Workers take the smallest waiting message first: a one-sample request sent while a 400-row
+    batch (seven chunks) is queued waits for the chunk being judged, not for the batch."""
+    s = launch("--workers", "1")
+    heavy = {"each": "sentences", "spec": NO_COMMA}
+    rows = [{"response": "One sentence here. " * 60, "prompt": f"p{i}", "spec": heavy} for i in range(400)]
+    batch = {"samples": rows}  # 400 rollout groups of one: chunks of at most 64 rows
+    batch_done: list[float] = []
+
+    def fire_batch() -> None:
+        with s.client() as c:
+            assert c.post("/v1/verify", json=batch).status_code == 200
+        batch_done.append(time.monotonic())
+
+    t = threading.Thread(target=fire_batch)
+    with s.client() as c:
+        t.start()
+        deadline = time.monotonic() + 30
+        while "adhere_queue_text_rows 0" in c.get("/metrics").text and time.monotonic() < deadline:
+            time.sleep(0.002)
+        sent = time.monotonic()
+        r = c.post("/v1/reward", json={"samples": [{"response": "a, b", "spec": NO_COMMA}]})
+        single = time.monotonic() - sent
+    t.join(120)
+    assert r.json()["rewards"] == [0.0]
+    # First in, first out, the single sample would wait for every chunk (~the whole remaining batch).
+    assert single < 0.6 * (batch_done[0] - sent), (single, batch_done[0] - sent)

@@ -50,4 +50,4 @@ class ServeConfig:
     sandbox_workers: int = field(default_factory=lambda: _env_int("ADHERE_SANDBOX_WORKERS", 0))
     """Sandbox zygotes per worker process (concurrent code jobs); 0: :func:`default_sandbox_workers`."""
     min_chunk: int = 16
-    max_chunk: int = 256
+    max_chunk: int = 64

@@ -117,7 +117,7 @@ def _worker_env() -> dict[str, str]:
 class WorkerPool:
     """``workers`` judging processes, each with ``sandbox_workers`` sandbox slots for code tests."""
 
-    def __init__(self, workers: int, sandbox_workers: int = 0, min_chunk: int = 16, max_chunk: int = 256) -> None:
+    def __init__(self, workers: int, sandbox_workers: int = 0, min_chunk: int = 16, max_chunk: int = 64) -> None:
         self.workers = max(1, workers)
         self.sandbox_workers = sandbox_workers if sandbox_workers > 0 else default_sandbox_workers(self.workers)
         self.min_chunk = max(1, min_chunk)
