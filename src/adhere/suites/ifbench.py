@@ -24,14 +24,14 @@ either it is unscorable with an install hint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import DatasetError, SpecError, require
+from ..errors import SpecError
 from ..registry import REGISTRY
 from ..spec import IFEVAL_VARIANTS, AllNode, CheckNode, LooseNode, Node, Spec
-from .base import Sample, register_suite
-from .ifeval import IFEvalItem, IFEvalSuite
+from .base import register_suite
+from .ifeval import IFEvalSuite
 
 __all__ = ["IFBENCH_CHECKS", "IFBenchSuite", "clean_kwargs", "ifbench_spec", "instruction_node"]
 
@@ -220,36 +220,10 @@ class IFBenchSuite(IFEvalSuite):
 
     name: str = "ifbench"
 
-    @property
-    def default_source(self) -> str:
-        return HF_DATASET
+    hf_dataset: str = HF_DATASET
 
-    def default_rows(self) -> Iterable[tuple[int, Any]]:
-        """Rows of the Hugging Face dataset ``allenai/IFBench_test`` (needs ``adhere[hf]``)."""
-        datasets: Any = require("datasets", "hf")
-        try:
-            ds = datasets.load_dataset(HF_DATASET, split="train")
-        except Exception as exc:  # network, hub or cache trouble: say what failed
-            raise DatasetError(
-                f"cannot load the Hugging Face dataset: {type(exc).__name__}: {exc}", HF_DATASET
-            ) from exc
-        return ((i, dict(row)) for i, row in enumerate(ds, start=1))
-
-    def sample_from_row(self, row: Mapping[str, Any], source: str, line: int) -> Sample:
-        key = self._row_key(row, source, line)
-        if key is None:
-            raise DatasetError("the row needs a 'key'", source, line)
-        prompt = row.get("prompt")
-        if not isinstance(prompt, str):
-            raise DatasetError(f"key {key!r}: 'prompt' must be a string, got {type(prompt).__name__}", source, line)
-        raw_ids = row.get("instruction_id_list")
-        ids = tuple(str(i) for i in raw_ids) if isinstance(raw_ids, list) else ()
-        try:
-            spec = ifbench_spec(raw_ids, row.get("kwargs"), where=f"key {key}: ")  # type: ignore[arg-type]
-        except SpecError as exc:
-            self.problems.append(DatasetError(str(exc), source, line))
-            return Sample(key, prompt, IFEvalItem(ids, None, str(exc)), {"line": line})
-        return Sample(key, prompt, IFEvalItem(ids, spec), {"line": line})
+    def build_spec(self, ids: Any, kwargs: Any, where: str) -> Spec:
+        return ifbench_spec(ids, kwargs, where=where)
 
 
 register_suite("ifbench", IFBenchSuite)

@@ -296,20 +296,26 @@ class IFEvalSuite(TextSuite):
     name: str = "ifeval"
 
     # -- loading -----------------------------------------------------------------------
+    hf_dataset: str = HF_DATASET
+
     @property
     def default_source(self) -> str:
-        return HF_DATASET
+        return self.hf_dataset
 
     def default_rows(self) -> Iterable[tuple[int, Any]]:
-        """Rows of the Hugging Face dataset ``google/IFEval`` (needs ``adhere[hf]``)."""
+        """Rows of the suite's Hugging Face dataset (``google/IFEval``; needs ``adhere[hf]``)."""
         datasets: Any = require("datasets", "hf")
         try:
-            ds = datasets.load_dataset(HF_DATASET, split="train")
+            ds = datasets.load_dataset(self.hf_dataset, split="train")
         except Exception as exc:  # network, hub or cache trouble: say what failed
             raise DatasetError(
-                f"cannot load the Hugging Face dataset: {type(exc).__name__}: {exc}", HF_DATASET
+                f"cannot load the Hugging Face dataset: {type(exc).__name__}: {exc}", self.hf_dataset
             ) from exc
         return ((i, dict(row)) for i, row in enumerate(ds, start=1))
+
+    def build_spec(self, ids: Any, kwargs: Any, where: str) -> Spec:
+        """The spec of one row (IFBench overrides this with its own mapping)."""
+        return ifeval_spec(ids, kwargs, where=where)
 
     def sample_from_row(self, row: Mapping[str, Any], source: str, line: int) -> Sample:
         key = self._row_key(row, source, line)
@@ -321,7 +327,7 @@ class IFEvalSuite(TextSuite):
         raw_ids = row.get("instruction_id_list")
         ids = tuple(str(i) for i in raw_ids) if isinstance(raw_ids, list) else ()
         try:
-            spec = ifeval_spec(raw_ids, row.get("kwargs"), where=f"key {key}: ")  # type: ignore[arg-type]
+            spec = self.build_spec(raw_ids, row.get("kwargs"), f"key {key}: ")
         except SpecError as exc:
             self.problems.append(DatasetError(str(exc), source, line))
             return Sample(key, prompt, IFEvalItem(ids, None, str(exc)), {"line": line})
