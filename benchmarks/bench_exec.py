@@ -143,33 +143,50 @@ def timed(cmd: list[str], **kw: Any) -> tuple[float, subprocess.CompletedProcess
     return elapsed, proc
 
 
-def adhere_eval(suite: str, data: Path, samples: Path, out: Path) -> tuple[float, dict[str, Any]]:
+def adhere_eval(suite: str, data: Path, samples: Path, out: Path, *extra: str) -> tuple[float, dict[str, Any]]:
     cmd = [sys.executable, "-m", "adhere.cli", "eval", suite, "--data", str(data), "--responses", str(samples),
-           "--out", str(out), "--force", "--no-progress"]  # fmt: skip
+           "--out", str(out), "--force", "--no-progress", *extra]  # fmt: skip
     elapsed, _ = timed(cmd)
     return elapsed, json.loads((out / "summary.json").read_text())
 
 
 def compute_floor(samples: Path) -> float:
-    """CPU seconds to run the samples' programs on all HumanEval+ inputs in this process,
-    with no isolation and no comparison: the cost no harness can avoid."""
+    """CPU seconds to run the samples' programs on every HumanEval+ input in this process,
+    without isolation or comparison, stopping a sample at its first error or at 1 s of CPU
+    on one input (the smallest per-test limit): the work no harness can avoid."""
     import copy
+    import signal
+
+    class _Limit(Exception):
+        pass
+
+    def _expired(signum: int, frame: Any) -> None:
+        raise _Limit
 
     tasks = {r["task_id"]: r for r in read_gz(DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz")}
+    previous = signal.signal(signal.SIGPROF, _expired)
     total = 0.0
-    for line in samples.read_text().splitlines():
-        s = json.loads(line)
-        task = tasks[s["task_id"]]
-        t0 = time.process_time()
-        try:
-            namespace: dict[str, Any] = {}
-            exec(compile(task["prompt"] + s["completion"], "<sample>", "exec"), namespace)  # our own samples
-            fn = namespace[task["entry_point"]]
-            for inputs in task["base_input"] + task["plus_input"]:
-                fn(*copy.deepcopy(inputs))
-        except Exception:
-            pass
-        total += time.process_time() - t0
+    try:
+        for line in samples.read_text().splitlines():
+            s = json.loads(line)
+            task = tasks[s["task_id"]]
+            t0 = time.process_time()
+            try:
+                namespace: dict[str, Any] = {}
+                exec(compile(task["prompt"] + s["completion"], "<sample>", "exec"), namespace)  # our own samples
+                fn = namespace[task["entry_point"]]
+                for inputs in task["base_input"] + task["plus_input"]:
+                    args = copy.deepcopy(inputs)
+                    signal.setitimer(signal.ITIMER_PROF, 1.0)
+                    try:
+                        fn(*args)
+                    finally:
+                        signal.setitimer(signal.ITIMER_PROF, 0)
+            except (Exception, _Limit):
+                pass
+            total += time.process_time() - t0
+    finally:
+        signal.signal(signal.SIGPROF, previous)
     return total
 
 
@@ -263,7 +280,7 @@ def main() -> None:
     python = anchor_python()
     rows: list[tuple[str, float, float, str]] = []
     differ: list[tuple[str, int, tuple[str, str], tuple[str, ...]]] = []
-    floor = 0.0
+    floor = t_adaptive = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = anchor_env(work)
@@ -289,7 +306,10 @@ def main() -> None:
             ep = json.loads((work / "ep.json").read_text())
             data = DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
             adhere_eval("humaneval+", data, warm, work / "run-warm")  # reference outputs, cached
-            t_plus, plus_summary = adhere_eval("humaneval+", data, samples, work / "run-hep")
+            # One batch: every sample fans out at once. The runner's adaptive batches shrink
+            # when a batch holds a slow sample, and then wait for it with a worker idle.
+            t_plus, plus_summary = adhere_eval("humaneval+", data, samples, work / "run-hep", "--batch-size", "1024")
+            t_adaptive, _ = adhere_eval("humaneval+", data, samples, work / "run-hep-adaptive")
             ep_pass = sum(b == "pass" and p == "pass" for b, p in ep["verdicts"]) / len(ep["verdicts"])
             ours_rows = [json.loads(line) for line in (work / "run-hep" / "results.jsonl").read_text().splitlines()]
             ours_rows.sort(key=lambda r: (int(r["task_id"].split("/")[1]), r["sample"]))
@@ -303,6 +323,7 @@ def main() -> None:
                          f"EvalPlus {ep_pass:.3f})", ep["seconds"], t_plus, "evalplus 0.3.1"))  # fmt: skip
     print(f"\nbench_exec: {args.workers} workers, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     if not args.skip_evalplus:
+        print(f"adhere HumanEval+ with the runner's default adaptive batches: {t_adaptive:.2f} s")
         print(f"HumanEval+ verdicts that differ from EvalPlus's ({len(differ)}): "
               + ", ".join(f"{t}#{i} ours {o} EvalPlus {e}" for t, i, o, e in differ[:12]))  # fmt: skip
         print(f"HumanEval+ compute floor: running the same programs on every input in one process, no isolation, "

@@ -260,6 +260,8 @@ _HASHABLE_SCALARS = frozenset({str, bytes, int, bool, float, complex, _NONE_TYPE
 _REPR_SCALARS = frozenset({str, bytes, int, _NONE_TYPE})  # repr is already canonical
 _TEXT_SCALARS = frozenset({str, bytes, _NONE_TYPE})
 _STRINGS = (str, bytes)
+_NUMERIC_OR_NONE = frozenset({int, bool, float, complex, _NONE_TYPE})
+_sum = sum
 _MARK: dict[type, str] = {list: "L", tuple: "T", set: "S", frozenset: "S", dict: "D"}
 _SEP = "\x1f"
 _SAFE_FLOAT_INT = 1 << 53
@@ -284,6 +286,14 @@ def _size_exceeds(value: Any, limit: int) -> bool:
             budget -= _len(v)
             if budget < 0:
                 return True
+            types = _set(_map(_type, v))  # C speed: flat containers need no walk
+            if types <= _NUMERIC_OR_NONE:
+                continue
+            if types <= _TEXT_SCALARS:
+                budget -= _sum(_map(_len, (x for x in v if x is not None)))
+                if budget < 0:
+                    return True
+                continue
             stack.extend(x for x in v if _type(x) not in _HASHABLE_SCALARS or _type(x) in _STRINGS)
         elif tp is dict:
             budget -= 2 * _len(v)

@@ -24,6 +24,7 @@ score: base and plus tests all pass).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections import Counter, defaultdict
@@ -97,7 +98,13 @@ class CodeSuite:
         return tasks
 
     def load(self, data: str | None = None) -> list[Sample]:
+        # Start the sandbox pool now, in the background: it is ready by the time responses are read.
+        threading.Thread(target=self._warm, name="adhere-sandbox-start", daemon=True).start()
         return [Sample(t.key, t.text, t, {"entry_point": t.entry_point}) for t in self.load_tasks(data)]
+
+    def _warm(self) -> None:
+        with contextlib.suppress(Exception):  # reported by the first job that needs the pool
+            self.executor.start()
 
     # -- responses ---------------------------------------------------------------------
     def parse_response(self, row: Mapping[str, Any], line: int) -> ResponseRow:
