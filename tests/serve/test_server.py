@@ -373,17 +373,18 @@ def test_a_killed_worker_costs_its_rows_not_the_request_and_is_replaced(launch: 
 
 
 def test_a_single_sample_is_not_queued_behind_a_big_batch(launch: Any) -> None:
-    """Workers take the smallest waiting message first: a one-sample request sent while a 400-row
-    batch (seven chunks) is queued waits for the chunk being judged, not for the batch."""
+    """Workers take the smallest waiting message first: a one-sample request sent while a 640-row
+    batch (ten chunks) is queued waits for the chunk being judged, not for the batch. The rows are heavy
+    (200 sentences each) so the batch outlasts the single request's round trip even on a fast machine."""
     s = launch("--workers", "1")
     heavy = {"each": "sentences", "spec": NO_COMMA}
-    rows = [{"response": "One sentence here. " * 60, "prompt": f"p{i}", "spec": heavy} for i in range(400)]
-    batch = {"samples": rows}  # 400 rollout groups of one: chunks of at most 64 rows
+    rows = [{"response": "One sentence here. " * 200, "prompt": f"p{i}", "spec": heavy} for i in range(640)]
+    batch = {"samples": rows}  # 640 rollout groups of one: chunks of at most 64 rows
     batch_done: list[float] = []
 
     def fire_batch() -> None:
         with s.client() as c:
-            assert c.post("/v1/verify", json=batch).status_code == 200
+            assert c.post("/v1/reward", json=batch).status_code == 200
         batch_done.append(time.monotonic())
 
     t = threading.Thread(target=fire_batch)
@@ -395,7 +396,9 @@ def test_a_single_sample_is_not_queued_behind_a_big_batch(launch: Any) -> None:
         sent = time.monotonic()
         r = c.post("/v1/reward", json={"samples": [{"response": "a, b", "spec": NO_COMMA}]})
         single = time.monotonic() - sent
+        batch_still_running = not batch_done
     t.join(120)
     assert r.json()["rewards"] == [0.0]
     # First in, first out, the single sample would wait for every chunk (~the whole remaining batch).
+    assert batch_still_running, "the single request was answered only after the whole batch"
     assert single < 0.6 * (batch_done[0] - sent), (single, batch_done[0] - sent)
