@@ -125,9 +125,20 @@ class NamesParams(MinCount):
     names: tuple[str, ...] = Field(default=tuple(_NAMES), description="The names that count (case-sensitive).")
 
 
+_WORD_RUN_RE = re.compile(r"\w+")
+
+
 @lru_cache(maxsize=64)
-def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
-    return [(name, re.compile(rf"\b{re.escape(name)}\b")) for name in names]
+def _name_patterns(names: tuple[str, ...]) -> tuple[frozenset[str], list[tuple[str, re.Pattern[str]]]]:
+    """The names made only of word characters, and a whole-word pattern for each other name.
+
+    For a name of word characters only, ``\\bname\\b`` matches exactly when the name is one
+    of the text's maximal ``\\w+`` runs (``re``'s ``\\b`` and ``\\w`` share one definition of
+    a word character), so those names are looked up in the set of runs instead of searched
+    one by one.
+    """
+    plain = frozenset(name for name in names if _WORD_RUN_RE.fullmatch(name))
+    return plain, [(name, re.compile(rf"\b{re.escape(name)}\b")) for name in names if name not in plain]
 
 
 @check(
@@ -137,7 +148,9 @@ def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
     description="Mention at least `min` different names from a list (whole words, case-sensitive).",
 )
 def person_names(view: TextView, p: NamesParams) -> Finding:
-    found = sorted({name for name, pat in _name_patterns(p.names) if pat.search(view.text)})
+    plain, patterns = _name_patterns(p.names)
+    runs = view.memo("counts.word_runs", lambda: frozenset(_WORD_RUN_RE.findall(view.text)))
+    found = sorted((plain & runs) | {name for name, pat in patterns if pat.search(view.text)})
     n = len(found)
     return Finding(n >= p.min, f"found {n} different listed names; needs at least {p.min}", {"names": found})
 
@@ -308,7 +321,7 @@ def stop_words(view: TextView, p: PercentParams) -> Finding:
     if not words:
         return Finding(False, "no words", {"words": 0})
     stops = english_stopwords()
-    n_stop = sum(1 for w in words if w.lower() in stops)
+    n_stop = sum(map(stops.__contains__, map(str.lower, words)))
     share = (n_stop / len(words)) * 100
     return Finding(
         share <= p.max_percent,
@@ -404,8 +417,10 @@ class OverlapParams(Params):
     tolerance: float = Field(default=2.0, ge=0, description="Allowed distance from `percent`, in points.")
 
 
-def _trigrams(text: str) -> set[str]:
-    return {text[i : i + 3] for i in range(len(text) - 2)}
+def _trigrams(text: str) -> set[tuple[str, str, str]]:
+    """Distinct character trigrams, as tuples: ``nltk.ngrams`` over a string makes exactly these,
+    and tuples of one-character strings (whose hashes Python caches) hash faster than slices."""
+    return set(zip(text, text[1:], text[2:]))
 
 
 @check(
@@ -429,5 +444,5 @@ def trigram_overlap(view: TextView, p: OverlapParams) -> Finding:
 
 
 @lru_cache(maxsize=256)
-def _reference_trigrams(reference: str) -> frozenset[str]:
+def _reference_trigrams(reference: str) -> frozenset[tuple[str, str, str]]:
     return frozenset(_trigrams(reference))

@@ -19,6 +19,8 @@ from ._charsets import PUNCT, PUNCT_SPACE, no_punct, sentences_of, strip_punct, 
 
 _TAGS = ("format", "ifbench")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
+_BRACKETS_RE = re.compile(r"[()\[\]{}]")
+_QUOTES_RE = re.compile("[\"']")
 
 
 class DepthParams(Params):
@@ -38,7 +40,7 @@ def nested_brackets(view: TextView, p: DepthParams) -> Finding:
     closing bracket resets the count (IFBench's scan)."""
     stack: list[str] = []
     deepest = 0
-    for ch in view.text:
+    for ch in _BRACKETS_RE.findall(view.text):  # only brackets move the scan
         if ch in "([{":
             stack.append(ch)
             deepest = max(deepest, len(stack))
@@ -64,7 +66,7 @@ def nested_quotes(view: TextView, p: DepthParams) -> Finding:
     apostrophe opens a level too)."""
     stack: list[str] = []
     reached = 0
-    for ch in view.text:
+    for ch in _QUOTES_RE.findall(view.text):  # the stack holds quotes only: nothing else moves it
         if stack and ch == stack[-1]:
             stack.pop()
             if reached - len(stack) >= p.min_depth:

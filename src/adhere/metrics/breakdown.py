@@ -14,7 +14,7 @@ check, so they are consistent with the headline intervals and cost one matrix pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,18 +220,8 @@ def check_stats(
     """Per-check pass rates with intervals, worst first."""
     layout = layout or detect_layout(rows)
     tallies, has_loose = _tallies(rows, layout)
-    units = sorted({unit_of(r) for r in rows})
-    names = list(tallies)
     kw: dict[str, Any] = {"n_resamples": n_resamples, "confidence": confidence, "seed": seed}
-    strict = _intervals([tallies[n].num for n in names], [tallies[n].den for n in names], units, **kw)
-    loose: list[Interval | None] = [None] * len(names)
-    if has_loose:
-        loose_parts = [tallies[n].loose_num for n in names]
-        loose = list(_intervals(loose_parts, [tallies[n].den for n in names], units, **kw))
-    stats = [
-        CheckStat(n, tallies[n].category, tallies[n].passed, tallies[n].failed, tallies[n].unscorable, s, lo)
-        for n, s, lo in zip(names, strict, loose, strict=True)
-    ]
+    stats = _stats_of(tallies, has_loose, rows, lambda name, tally: tally.category, **kw)
     return sorted(stats, key=lambda s: (_sort_value(s.accuracy), s.name))
 
 
@@ -258,16 +248,30 @@ def category_stats(
             into.den[unit] += value
         for unit, value in tally.loose_num.items():
             into.loose_num[unit] += value
-    units = sorted({unit_of(r) for r in rows})
-    names = sorted(merged)
     kw: dict[str, Any] = {"n_resamples": n_resamples, "confidence": confidence, "seed": seed}
-    strict = _intervals([merged[n].num for n in names], [merged[n].den for n in names], units, **kw)
+    return _stats_of({n: merged[n] for n in sorted(merged)}, has_loose, rows, lambda name, tally: name, **kw)
+
+
+def _stats_of(
+    tallies: Mapping[str, _Tally],
+    has_loose: bool,
+    rows: Sequence[Mapping[str, Any]],
+    category: Callable[[str, _Tally], str],
+    **kw: Any,
+) -> list[CheckStat]:
+    """One :class:`CheckStat` per tally (in the mapping's order), strict and loose intervals resampled
+    over the same prompts."""
+    units = sorted({unit_of(r) for r in rows})
+    names = list(tallies)
+    dens = [tallies[n].den for n in names]
+    strict = _intervals([tallies[n].num for n in names], dens, units, **kw)
     loose: list[Interval | None] = [None] * len(names)
     if has_loose:
-        loose = list(_intervals([merged[n].loose_num for n in names], [merged[n].den for n in names], units, **kw))
+        loose = list(_intervals([tallies[n].loose_num for n in names], dens, units, **kw))
     return [
-        CheckStat(n, n, merged[n].passed, merged[n].failed, merged[n].unscorable, s, lo)
+        CheckStat(n, category(n, t), t.passed, t.failed, t.unscorable, s, lo)
         for n, s, lo in zip(names, strict, loose, strict=True)
+        for t in (tallies[n],)
     ]
 
 
