@@ -420,7 +420,7 @@ class OverlapParams(Params):
 def _trigrams(text: str) -> set[tuple[str, str, str]]:
     """Distinct character trigrams, as tuples: ``nltk.ngrams`` over a string makes exactly these,
     and tuples of one-character strings (whose hashes Python caches) hash faster than slices."""
-    return set(zip(text, text[1:], text[2:]))
+    return set(zip(text, text[1:], text[2:], strict=False))
 
 
 @check(
