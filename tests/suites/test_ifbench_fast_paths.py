@@ -9,11 +9,13 @@ the characters that matter.
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adhere.checks._charsets import no_punct, strip_punct
 from adhere.registry import REGISTRY
 from adhere.text.view import TextView
 
@@ -111,3 +113,11 @@ def test_trigram_overlap_equals_string_trigrams(text: str, reference: str) -> No
         return
     assert found.evidence["trigrams"] == len(mine)
     assert found.evidence["percent"] == len(mine & ref) / len(mine) * 100
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=())) | st.text(alphabet="a.,!é😀\ud800 \"'-"))
+def test_strip_punct_equals_translate(text: str) -> None:
+    delete = str.maketrans("", "", string.punctuation)
+    assert strip_punct(text) == text.translate(delete)
+    assert no_punct(TextView(text)) == text.translate(delete)

@@ -28,18 +28,23 @@ __all__ = [
 PUNCT = string.punctuation
 """ASCII punctuation, the set every IFBench checker strips."""
 PUNCT_SPACE = PUNCT + " "
-_DELETE_PUNCT = str.maketrans("", "", PUNCT)
+_PUNCT_BYTES = PUNCT.encode("ascii")
 _DATA = Path(__file__).with_name("_data")
 
 
 def no_punct(view: TextView) -> str:
     """The text with every ASCII punctuation character deleted."""
-    return view.memo("charsets.no_punct", lambda: view.text.translate(_DELETE_PUNCT))
+    return view.memo("charsets.no_punct", lambda: strip_punct(view.text))
 
 
 def strip_punct(text: str) -> str:
-    """``text`` with ASCII punctuation deleted (not memoised: for sub-strings)."""
-    return text.translate(_DELETE_PUNCT)
+    """``text`` with ASCII punctuation deleted (not memoised: for sub-strings).
+
+    Deleted from the UTF-8 bytes, several times faster than ``str.translate``: every byte of
+    a multi-byte UTF-8 sequence is 0x80 or above, so deleting ASCII bytes deletes exactly
+    the ASCII characters and leaves valid UTF-8 (``surrogatepass`` carries lone surrogates).
+    """
+    return text.encode("utf-8", "surrogatepass").translate(None, _PUNCT_BYTES).decode("utf-8", "surrogatepass")
 
 
 def plain_words(view: TextView) -> list[str]:

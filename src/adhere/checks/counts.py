@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -417,10 +418,31 @@ class OverlapParams(Params):
     tolerance: float = Field(default=2.0, ge=0, description="Allowed distance from `percent`, in points.")
 
 
-def _trigrams(text: str) -> set[tuple[str, str, str]]:
-    """Distinct character trigrams, as tuples: ``nltk.ngrams`` over a string makes exactly these,
-    and tuples of one-character strings (whose hashes Python caches) hash faster than slices."""
-    return set(zip(text, text[1:], text[2:], strict=False))
+def _trigrams(text: str) -> Any:
+    """The distinct character trigrams of ``text`` (what ``set(nltk.ngrams(text, 3))`` holds), each
+    coded as one integer, sorted: a numpy ``uint64`` array.
+
+    A code point takes 21 bits, so three fit in 63 and equal codes mean equal trigrams. Sorting
+    integers in numpy is several times faster than hashing a Python tuple per position, and
+    loose mode asks for up to eight variants of a long response.
+    """
+    import numpy as np
+
+    if len(text) < 3:
+        return np.empty(0, dtype=np.uint64)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    return np.unique((points[:-2] << 42) | (points[1:-1] << 21) | points[2:])
+
+
+def _shared(sorted_a: Any, sorted_b: Any) -> int:
+    """How many values of ``sorted_a`` also occur in ``sorted_b`` (both sorted, without repeats)."""
+    import numpy as np
+
+    if not len(sorted_b):
+        return 0
+    at = np.searchsorted(sorted_b, sorted_a)
+    at[at == len(sorted_b)] = 0
+    return int(np.count_nonzero(sorted_b[at] == sorted_a))
 
 
 @check(
@@ -432,9 +454,9 @@ def _trigrams(text: str) -> set[tuple[str, str, str]]:
 def trigram_overlap(view: TextView, p: OverlapParams) -> Finding:
     """IFBench's checker takes trigrams of characters (nltk.ngrams over a string), not of words."""
     mine = view.memo("counts.trigrams", lambda: _trigrams(view.text))
-    if not mine:
+    if not len(mine):
         return Finding(False, "the response is shorter than three characters", {"trigrams": 0})
-    overlap = len(mine & _reference_trigrams(p.reference)) / len(mine)
+    overlap = _shared(mine, _reference_trigrams(p.reference)) / len(mine)
     pct = overlap * 100
     return Finding(
         p.percent - p.tolerance <= pct <= p.percent + p.tolerance,
@@ -444,5 +466,7 @@ def trigram_overlap(view: TextView, p: OverlapParams) -> Finding:
 
 
 @lru_cache(maxsize=256)
-def _reference_trigrams(reference: str) -> frozenset[tuple[str, str, str]]:
-    return frozenset(_trigrams(reference))
+def _reference_trigrams(reference: str) -> Any:
+    codes = _trigrams(reference)
+    codes.flags.writeable = False  # shared between calls
+    return codes
