@@ -56,11 +56,48 @@ def mismatches(factory: DetectorFactory, texts: list[str], *, probabilities: boo
 
 def test_ifeval_responses_and_variants(factory: DetectorFactory, ifeval_corpus: list[str]) -> None:
     assert len(ifeval_corpus) > 2000
-    assert mismatches(factory, ifeval_corpus) == []
+    expected = [reference(factory, text)[0] for text in ifeval_corpus]
+    alone = []
+    for text in ifeval_corpus:
+        language.clear_cache()
+        alone.append(language.detect(text))
+    assert [t for t, e, a in zip(ifeval_corpus, expected, alone, strict=True) if a != e] == []
+    # All together: n-grams found in joined passes, trials run side by side.
+    language.clear_cache()
+    together = language.detect_many(ifeval_corpus)
+    assert [t for t, e, a in zip(ifeval_corpus, expected, together, strict=True) if a != e] == []
+    # Answered from the memo the second time (same answers, in order, duplicates too).
+    again = language.detect_many([*ifeval_corpus[:50], *ifeval_corpus[:50]])
+    assert again == expected[:50] * 2
 
 
 def test_ifeval_probabilities_bit_for_bit(factory: DetectorFactory, ifeval_responses: list[str]) -> None:
     assert mismatches(factory, ifeval_responses, probabilities=True) == []
+
+
+def test_probabilities_side_by_side_bit_for_bit(factory: DetectorFactory, ifeval_responses: list[str]) -> None:
+    """Trials of many texts run in lockstep give langdetect's probabilities to the last bit."""
+    assert _langdetect._SUMS_AGREE  # CPython 3.10/3.11: the lockstep path is the one tested here
+    texts = [t for t in ifeval_responses if reference(factory, t)[1] is not None]
+    feats = _langdetect.features_many([_langdetect.prepare(t) for t in texts])
+    voted = _langdetect.vote_many(feats)
+    bad = [t for t, (ours, _) in zip(texts, voted, strict=True) if ours.tolist() != reference(factory, t)[1]]
+    assert bad == []
+    # Stopping once certain gives the same answers as running every trial.
+    assert _langdetect.answer_many(feats) == [_langdetect.decide(p) for p, _ in voted]
+
+
+def test_features_of_joined_texts_equal_each_alone(ifeval_responses: list[str]) -> None:
+    pieces = [*ifeval_responses[:60], *EDGE_TEXTS, "", "A", "AB CD", " x ", "ÉCOLE  ", "x"]
+    prepared = [_langdetect.prepare(t) for t in pieces]
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        group = [prepared[i] for i in rng.integers(0, len(prepared), size=int(rng.integers(1, 12)))]
+        joined = _langdetect.features_many(group)
+        alone = [_langdetect._joined_features([t])[0] for t in group]
+        assert [a.tolist() for a in joined] == [a.tolist() for a in alone]
+    assert _langdetect.features_many([]) == []
+    assert [len(f) for f in _langdetect.features_many(["", "", "  "])] == [0, 0, 0]
 
 
 @pytest.mark.slow
@@ -155,6 +192,11 @@ def test_character_normalisation_matches_every_code_point() -> None:
     table = _langdetect.model().char_table
     differing = [cp for cp in range(0x110000) if chr(cp).translate(table) != NGram.normalize(chr(cp))]
     assert differing == []
+    # The array form features() uses is the same map.
+    as_array = _langdetect.model().norm_codes
+    expected = np.arange(0x110000)
+    expected[list(table)] = list(table.values())
+    assert np.array_equal(as_array, expected)
 
 
 MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import ConfigDict, Field
 
 from ..registry import Finding, Params, check
@@ -17,6 +19,11 @@ class CaseParams(Params):
         description="also require this language (langdetect; undetectable text passes, as in IFEval)",
     )
     model_config = ConfigDict(json_schema_extra={"examples": [{}, {"language": "en"}]})
+
+
+#: Each case check's case test: a cheap necessary condition, decided before any language
+#: detection (``checks.language.asks_language`` reads it too).
+CASE_TESTS: dict[str, Callable[[str], bool]] = {"case.lowercase": str.islower, "case.uppercase": str.isupper}
 
 
 def _case(view: TextView, p: CaseParams, ok: bool, want: str) -> Finding:
@@ -40,7 +47,7 @@ def _case(view: TextView, p: CaseParams, ok: bool, want: str) -> Finding:
     description="Every cased letter is lowercase (and there is one); optionally in a given language.",
 )
 def lowercase(view: TextView, p: CaseParams) -> Finding:
-    return _case(view, p, view.text.islower(), "lowercase")
+    return _case(view, p, CASE_TESTS["case.lowercase"](view.text), "lowercase")
 
 
 @check(
@@ -50,7 +57,7 @@ def lowercase(view: TextView, p: CaseParams) -> Finding:
     description="Every cased letter is a capital (and there is one); optionally in a given language.",
 )
 def uppercase(view: TextView, p: CaseParams) -> Finding:
-    return _case(view, p, view.text.isupper(), "capitals")
+    return _case(view, p, CASE_TESTS["case.uppercase"](view.text), "capitals")
 
 
 class CapitalWordsParams(CountRange):

@@ -37,13 +37,16 @@ checks is kept, with an unscorable verdict and ``strict``/``loose`` set to ``Non
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks.language import asks_language
 from ..errors import DatasetError, SpecError, require
 from ..registry import REGISTRY
 from ..spec import IFEVAL_VARIANTS, AllNode, CheckNode, LooseNode, Node, Spec
+from ..text.language import detect_many
 from ..verdict import Verdict
 from .base import Pair, Sample, register_suite
 from .text import TextSuite
@@ -51,6 +54,7 @@ from .text import TextSuite
 __all__ = ["IFEVAL_CHECKS", "IFEvalItem", "IFEvalSuite", "ifeval_spec", "instruction_node"]
 
 HF_DATASET = "google/IFEval"
+_DETECT_AHEAD = 1024  # responses whose languages are detected together (see IFEvalSuite.score)
 _RELATIONS = ("less than", "at least")
 _CONSTRAINED_OPTIONS = ["My answer is yes.", "My answer is no.", "My answer is maybe."]
 
@@ -273,6 +277,19 @@ class IFEvalItem:
     instruction_ids: tuple[str, ...]
     spec: Spec | None
     error: str | None = None
+    #: The checks judged on the response as is that may detect its language.
+    language_checks: tuple[CheckNode, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        nodes = () if self.spec is None else self.spec.root.walk()
+        checks = tuple(
+            node.child
+            for node in nodes
+            if isinstance(node, LooseNode)
+            and isinstance(node.child, CheckNode)
+            and (node.child.info.id == "language.is" or getattr(node.child.params, "language", None) is not None)
+        )
+        object.__setattr__(self, "language_checks", checks)
 
 
 def _instruction_rows(ids: Sequence[str], verdict: Verdict) -> tuple[list[dict[str, Any]], bool]:
@@ -334,6 +351,38 @@ class IFEvalSuite(TextSuite):
         return Sample(key, prompt, IFEvalItem(ids, spec), {"line": line})
 
     # -- scoring -------------------------------------------------------------------------
+    def score(self, pairs: Sequence[Pair]) -> Iterator[dict[str, Any]]:
+        """One result row per pair, in order.
+
+        Before each chunk of pairs is judged, the languages its checks will ask for on
+        the responses as they are (language instructions, and case instructions whose
+        case test passes) are detected together; the checks then find them memoised.
+        Same verdicts, less time: one detection alone costs a numpy call per step of
+        langdetect's random walk, many side by side share each call.
+        """
+        it = iter(pairs)
+        while chunk := list(itertools.islice(it, _DETECT_AHEAD)):
+            texts = [text for pair in chunk if (text := self._asks_language(pair)) is not None]
+            if texts:
+                detect_many(texts)
+            for pair in chunk:
+                yield self.score_pair(pair)
+
+    @staticmethod
+    def _asks_language(pair: Pair) -> str | None:
+        """The response text, if judging it as is will detect its language."""
+        item = pair.sample.payload
+        if not isinstance(item, IFEvalItem) or item.spec is None or pair.response is None:
+            return None
+        if not item.language_checks:
+            return None
+        text = pair.response.text
+        if not text.strip():
+            return None  # an empty response fails without any check
+        if any(asks_language(node.info.id, node.params, text) for node in item.language_checks):
+            return text
+        return None
+
     def score_pair(self, pair: Pair) -> dict[str, Any]:
         row = self.base_row(pair)
         item = pair.sample.payload

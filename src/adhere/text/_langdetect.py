@@ -32,6 +32,7 @@ change the answer (``answer``; ``vote`` without it reproduces the probabilities)
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from typing import Any
@@ -42,7 +43,18 @@ from ._langdetect_model import CODE_BITS, LangdetectModel, load_model
 from ._seeded_draws import DrawSource, make_source
 from .language import SEED
 
-__all__ = ["SEED", "answer", "decide", "features", "model", "prepare", "vote"]
+__all__ = [
+    "SEED",
+    "answer",
+    "answer_many",
+    "decide",
+    "features",
+    "features_many",
+    "model",
+    "prepare",
+    "vote",
+    "vote_many",
+]
 
 MAX_TEXT_LENGTH = 10_000
 N_TRIAL = 7
@@ -152,10 +164,41 @@ def features(text: str) -> np.ndarray:
     there); nothing at all where ``c`` and ``b`` are both upper case (inside an
     ALL-CAPS run). Of those, the n-grams in some profile, in that order.
     """
+    return features_many([text])[0]
+
+
+_JOIN_CHARS = 16_384  # texts joined per pass: the arrays stay in cache and off mmap
+
+
+def features_many(texts: list[str]) -> list[np.ndarray]:
+    """:func:`features` of several prepared texts, joined into few passes."""
+    out: list[np.ndarray] = []
+    group: list[str] = []
+    size = 0
+    for text in texts:
+        if group and size + len(text) > _JOIN_CHARS:
+            out += _joined_features(group)
+            group, size = [], 0
+        group.append(text)
+        size += len(text) + 2
+    if group:
+        out += _joined_features(group)
+    return out
+
+
+def _joined_features(texts: list[str]) -> list[np.ndarray]:
+    """:func:`features` of each text, from one pass over them joined.
+
+    The texts are joined, each after the two spaces that stand in before a text, so
+    every character sees the same two characters before it as in its own text. The
+    only n-grams the joining adds start at the first space after a text (the 2- and
+    3-gram reaching back into that text); their positions are left out.
+    """
     m = model()
-    codes = np.frombuffer(("  " + text.translate(m.char_table)).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    if len(codes) <= 2:
-        return np.empty(0, dtype=np.int32)
+    joined = "".join("  " + text for text in texts)
+    codes = m.norm_codes[np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")]
+    if len(codes) <= 2 * len(texts):  # nothing but the joining spaces
+        return [np.empty(0, dtype=np.int32) for _ in texts]
     wide = codes.astype(np.int64)
     b, c = wide[1:-1], wide[2:]
     space = codes == _SPACE
@@ -173,7 +216,16 @@ def features(text: str) -> np.ndarray:
     np.logical_or(space_b, caps, out=wanted[:, 2])
     np.logical_not(wanted, out=wanted)
     wanted &= grams >= 0
-    return grams[wanted]
+    if len(texts) == 1:
+        return [grams[wanted]]
+    # Position j counts from the first character; text i's characters end before ends[i].
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    ends = np.cumsum(lengths + 2) - 2
+    wanted[ends[:-1]] = False  # the first joining space after each text but the last
+    taken = np.flatnonzero(wanted)  # (position, n) flattened, in order
+    found = grams.reshape(-1)[taken]
+    bounds = [0, *np.searchsorted(taken, 3 * ends).tolist()]
+    return [found[lo:hi] for lo, hi in itertools.pairwise(bounds)]
 
 
 # -- 4. trials --------------------------------------------------------------------------------
@@ -235,15 +287,62 @@ def vote(
     run, ``langprob`` equals langdetect's to the last bit, and ``decided`` is ``None``.
     ``source`` replaces the seeded draws (tests run the fallback source through it).
     """
+    if not len(feats):
+        raise ValueError("langdetect has no features to vote on (it raises 'No features in text.')")
+    d = _Detection(feats, make_source(SEED) if source is None else source)
+    _run(d, stop_when_decided)
+    return d.langprob, d.decided
+
+
+class _Detection:
+    """One text's detection in progress: the trials done and the one under way.
+
+    Between blocks a trial is fully described by its smoothing ``weight``, the draws
+    made so far (``done``) and the normalised distribution after the last block
+    (``p``; unused while ``done`` is 0, when the trial starts from the uniform one).
+    """
+
+    __slots__ = ("decided", "done", "feats", "langprob", "p", "source", "trial", "underway", "weight")
+
+    def __init__(self, feats: np.ndarray, source: DrawSource) -> None:
+        self.feats = feats
+        self.source = source
+        source.start(len(feats))
+        self.langprob = np.zeros(len(model().langs))
+        self.trial = 0  # trials finished
+        self.underway = False  # a trial has started (its alpha is drawn)
+        self.weight = 0.0
+        self.done = 0
+        self.p: np.ndarray | None = None
+        self.decided: int | None = None
+
+    def begin_trial(self) -> None:
+        alpha = ALPHA_DEFAULT + self.source.gauss() * ALPHA_WIDTH
+        self.weight = alpha / BASE_FREQ
+        self.done = 0
+        self.underway = True
+
+    def end_trial(self, final: np.ndarray, stop_when_decided: bool) -> bool:
+        """Add a finished trial's distribution; True when no trial is left to run."""
+        self.source.advance(self.done)
+        self.langprob += final / N_TRIAL
+        self.underway = False
+        trial = self.trial
+        self.trial = trial + 1
+        if stop_when_decided and _FIRST_DECIDABLE <= trial < N_TRIAL - 1:
+            self.decided = _margin_decides(self.langprob, N_TRIAL - 1 - trial)
+            if self.decided is not None:
+                return True
+        return self.trial >= N_TRIAL
+
+
+def _run(d: _Detection, stop_when_decided: bool) -> None:
+    """Finish ``d`` one text at a time: each five-draw block is one numpy call."""
     m = model()
     probs = m.probs
     n_langs = len(m.langs)
-    n = len(feats)
-    if not n:
-        raise ValueError("langdetect has no features to vote on (it raises 'No features in text.')")
-    if source is None:
-        source = make_source(SEED)
-    source.start(n)
+    feats = d.feats
+    source = d.source
     w = _work
     w.ensure(n_langs)
     buf, rows, windows, p, factors = w.buf, w.rows, w.windows, w.p, w.factors
@@ -255,18 +354,28 @@ def vote(
     block = _BLOCK
     leads = _LEADS
     last_window = _CHUNK + 1 - _BLOCK
-    langprob = np.zeros(n_langs)
     uniform = 1.0 / n_langs
     lead = 0
-    for trial in range(N_TRIAL):
-        alpha = ALPHA_DEFAULT + source.gauss() * ALPHA_WIDTH
-        weight = alpha / BASE_FREQ
-        probs.take(feats[source.peek(_CHUNK + 1)], axis=0, out=factors)
-        factors += weight
-        # The first block is one draw (uniform * factor), later blocks five; each ends
-        # with normalising.
-        multiply(factors[0], uniform, p)
-        done = r = 1
+    while d.trial < N_TRIAL:
+        if not d.underway:
+            d.begin_trial()
+        weight = d.weight
+        done = d.done
+        if done == 0:
+            probs.take(feats[source.peek(_CHUNK + 1)], axis=0, out=factors)
+            factors += weight
+            # The first block is one draw (uniform * factor), later blocks five; each ends
+            # with normalising.
+            multiply(factors[0], uniform, p)
+            done = r = 1
+        else:  # resume after a block (a batch handed this text over)
+            buf[0] = d.p
+            refill = buf[1 : _CHUNK + 1]
+            probs.take(feats[source.peek(done + _CHUNK)[done:]], axis=0, out=refill)
+            refill += weight
+            mul_reduce(windows[0], 0, None, p)
+            done += block
+            r = block
         while True:
             values = p.tolist()
             total = sum(values)
@@ -286,13 +395,137 @@ def vote(
             mul_reduce(windows[r], 0, None, p)
             done += block
             r += block
-        source.advance(done)
-        langprob += divide(rows[r], N_TRIAL, p)
-        if stop_when_decided and _FIRST_DECIDABLE <= trial < N_TRIAL - 1:
-            decided = _margin_decides(langprob, N_TRIAL - 1 - trial)
-            if decided is not None:
-                return langprob, decided
-    return langprob, None
+        d.done = done
+        if d.end_trial(rows[r], stop_when_decided):
+            return
+
+
+# -- 4b. many texts in lockstep ------------------------------------------------------------
+
+_LOCKSTEP_MIN = 6  # below this many texts a step costs more than a text alone
+_ROW_DRAWS = 121  # draws gathered per text at a time (24 blocks and the first draw)
+
+
+def _sums_agree() -> bool:
+    """Whether numpy's sum down the language axis equals the interpreter's ``sum``.
+
+    Summed down an axis that is not the fast one, numpy adds one term at a time in
+    order (pairwise summation is only used along the fast axis). The interpreter's
+    ``sum`` does the same where it is a plain left fold of doubles (CPython before
+    3.12; 3.12 compensates rounding). Both are checked on a sum that tells the three
+    orders apart, not assumed: the batch path is used only if they agree.
+    """
+    probe = [0.0] * 55
+    probe[0], probe[4], probe[8] = 1e100, 1.0, -1e100  # left fold 0.0; pairwise or compensated 1.0
+    column = np.add.reduce(np.repeat(np.array(probe)[:, None], _LOCKSTEP_MIN, axis=1), axis=0)
+    return sum(probe) == 0.0 and bool((column == 0.0).all())
+
+
+_SUMS_AGREE = _sums_agree()
+
+
+def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
+    """Run many detections at once: one numpy call per operation for all of them.
+
+    Each step advances every text by one block (one draw at a trial's start, five
+    after), with the very same floating-point operations as :func:`_run`: the factors
+    ``p(feature) + weight``, their left-fold product starting from the distribution
+    (padding factors of exactly 1.0 for one-draw blocks), the left-fold sum over the
+    languages in order (a running sum down the language axis), the division and the
+    maximum. Texts leave when finished; the last few are finished one at a time.
+    """
+    m = model()
+    probs = m.probs
+    n_langs = len(m.langs)
+    uniform = 1.0 / n_langs
+    active = list(ds)
+    k = len(active)
+    dist = np.empty((n_langs, k))  # per text (column): normalised distribution after the last block
+    weights = np.empty((k, n_langs))  # per text (row): the trial's smoothing weight, repeated
+    done = np.zeros(k, dtype=np.intp)  # draws of the trial under way
+    offset = np.zeros(k, dtype=np.intp)  # draw number of rows[i, 0]
+    rows = np.empty((k, _ROW_DRAWS), dtype=np.intp)  # profile rows of the coming draws
+    span = np.arange(_BLOCK)[:, None]
+    last_start = _ROW_DRAWS - _BLOCK
+    block = _BLOCK
+    conv_threshold = CONV_THRESHOLD
+    iteration_limit = ITERATION_LIMIT
+    multiply = np.multiply
+    add = np.add
+    divide = np.divide
+
+    def begin(i: int, d: _Detection) -> None:
+        d.begin_trial()
+        weights[i] = d.weight
+        done[i] = offset[i] = 0
+        rows[i] = d.feats[d.source.peek(_ROW_DRAWS)]
+        dist[:, i] = uniform
+
+    for i, d in enumerate(active):
+        begin(i, d)
+    cols = np.arange(k)
+    while len(active) >= _LOCKSTEP_MIN:
+        first = done == 0
+        at = done - offset
+        stale = np.flatnonzero(at > last_start)
+        for i in stale.tolist():  # out of gathered draws: fetch the next ones
+            d = active[i]
+            start = int(done[i])
+            rows[i] = d.feats[d.source.peek(start + _ROW_DRAWS)[start:]]
+            offset[i] = start
+            at[i] = 0
+        factors = probs.take(rows[cols, at + span], axis=0)  # (draw, text, language)
+        factors += weights
+        if first.any():
+            factors[1:, first] = 1.0
+        factors[0] *= dist.T
+        product = np.ascontiguousarray(multiply.reduce(factors, axis=0).T)  # (language, text)
+        # Down the language axis numpy adds one term at a time, in order (_sums_agree).
+        divide(product, add.reduce(product, axis=0), out=dist)
+        done += np.where(first, 1, block)
+        stopped = np.flatnonzero((dist.max(axis=0) > conv_threshold) | (done > iteration_limit))
+        if not len(stopped):
+            continue
+        finished: list[int] = []
+        for i in stopped.tolist():
+            d = active[i]
+            d.done = int(done[i])
+            if d.end_trial(dist[:, i], stop_when_decided):
+                finished.append(i)
+            else:
+                begin(i, d)
+        if finished:
+            keep = np.setdiff1d(cols, finished)
+            active = [active[i] for i in keep.tolist()]
+            dist, weights = np.ascontiguousarray(dist[:, keep]), weights[keep]
+            done, offset, rows = done[keep], offset[keep], rows[keep]
+            cols = np.arange(len(active))
+    for i, d in enumerate(active):  # hand the rest over, mid-trial
+        d.done = int(done[i])
+        d.p = dist[:, i].copy()
+        _run(d, stop_when_decided)
+
+
+def vote_many(feats_list: list[np.ndarray], *, stop_when_decided: bool = False) -> list[tuple[np.ndarray, int | None]]:
+    """:func:`vote` for several non-empty feature sequences, computed together."""
+    if any(not len(f) for f in feats_list):
+        raise ValueError("langdetect has no features to vote on (it raises 'No features in text.')")
+    ds = [_Detection(f, make_source(SEED)) for f in feats_list]
+    if _SUMS_AGREE and len(ds) >= _LOCKSTEP_MIN:
+        _lockstep(ds, stop_when_decided)
+    else:
+        for d in ds:
+            _run(d, stop_when_decided)
+    return [(d.langprob, d.decided) for d in ds]
+
+
+def answer_many(feats_list: list[np.ndarray]) -> list[str]:
+    """:func:`answer` for several non-empty feature sequences, computed together."""
+    langs = model().langs
+    return [
+        langs[decided] if decided is not None else decide(langprob)
+        for langprob, decided in vote_many(feats_list, stop_when_decided=True)
+    ]
 
 
 def decide(langprob: np.ndarray) -> str:

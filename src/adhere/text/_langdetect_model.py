@@ -45,9 +45,9 @@ class GramIndex:
     """Exact lookup of int64 n-gram keys -> profile rows, vectorised.
 
     A direct-mapped table under a multiplicative hash, about eight slots per key: a key
-    lives in its slot if it got there first; the few that collided live in a small dict
-    and their slots are flagged. A lookup is a gather and a compare, plus dict probes
-    only for misses that land on a flagged slot.
+    lives in its slot if it got there first; the few that collided live in a small
+    sorted array and their slots are flagged. A lookup is a gather and a compare, plus
+    one binary search (for all of them at once) of the misses that land on a flagged slot.
     """
 
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
@@ -64,7 +64,9 @@ class GramIndex:
         self._keys[taken] = keys[first]
         self._rows[taken] = rows[first]
         rest = np.delete(np.arange(len(keys)), first)
-        self._overflow = {int(k): int(r) for k, r in zip(keys[rest], rows[rest], strict=True)}
+        order = np.argsort(keys[rest])
+        self._overflow_keys = keys[rest][order]  # sorted, for a binary search
+        self._overflow_rows = rows[rest][order]
         self._flagged = np.zeros(size, dtype=bool)
         self._flagged[slots[rest]] = True
 
@@ -79,10 +81,12 @@ class GramIndex:
         missed = np.flatnonzero(self._keys[slots] != keys)
         if len(missed):
             found[missed] = -1
-            if self._overflow:
-                overflow = self._overflow
-                for i in missed[self._flagged[slots[missed]]].tolist():
-                    found[i] = overflow.get(int(keys[i]), -1)
+            if len(self._overflow_keys):
+                probe = missed[self._flagged[slots[missed]]]
+                wanted = keys[probe]
+                at = np.minimum(np.searchsorted(self._overflow_keys, wanted), len(self._overflow_keys) - 1)
+                hit = self._overflow_keys[at] == wanted
+                found[probe[hit]] = self._overflow_rows[at[hit]]
         return found
 
 
@@ -93,6 +97,7 @@ class LangdetectModel:
     langs: tuple[str, ...]
     probs: np.ndarray  # (n-gram rows, langs): langdetect's p(n-gram | language)
     char_table: dict[int, int]
+    norm_codes: np.ndarray  # code point -> normalised code point (char_table as an array)
     vi_pattern: re.Pattern[str]
     vi_map: dict[str, str]
     unigram_rows: np.ndarray  # code point -> row of that 1-gram, or -1
@@ -271,10 +276,14 @@ def load_model() -> LangdetectModel:
     grams = _load_profiles(base / "profiles")
     vi_pattern, vi_map = build_vietnamese(messages)
     unigram_rows, bigrams, trigrams = _gram_tables(grams)
+    char_table = build_char_table(messages)
+    norm_codes = np.arange(MAX_CODE + 1, dtype=np.uint32)
+    norm_codes[np.fromiter(char_table, dtype=np.intp)] = np.fromiter(char_table.values(), dtype=np.uint32)
     return LangdetectModel(
         langs=grams.langs,
         probs=grams.probs,
-        char_table=build_char_table(messages),
+        char_table=char_table,
+        norm_codes=norm_codes,
         vi_pattern=vi_pattern,
         vi_map=vi_map,
         unigram_rows=unigram_rows,
