@@ -521,12 +521,17 @@ class LooseNode(Node):
     def evaluate(self, view: TextView) -> Verdict:
         kids: list[Verdict] = []
         unknown = False
+        # Variants that come out equal share one view (variant_view); judging the same
+        # view again gives the same verdict (checks are pure), so it is reused.
+        judged: dict[int, Verdict] = {}
         for name in self.variants:
             v = variant_view(view, name)
             if not v.stripped:
                 kids.append(Verdict.of("loose.variant", False, f"variant {name} is empty", {"variant": name}))
                 continue
-            kid = self.child.evaluate(v)
+            kid = judged.get(id(v))
+            if kid is None:
+                kid = judged[id(v)] = self.child.evaluate(v)
             kids.append(kid)
             if kid.passed:
                 return Verdict.of(

@@ -19,7 +19,6 @@ it falls back to driving a real ``random.Random`` (exact, slower).
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 import threading
@@ -77,7 +76,7 @@ class _BulkSource:
     slice those arrays.
     """
 
-    __slots__ = ("_acc_at", "_acc_list", "_acc_val", "_gauss_next", "_k", "_n", "_pos", "_scanned", "_shift", "_stream")
+    __slots__ = ("_acc_at", "_acc_val", "_gauss_next", "_k", "_n", "_pos", "_scanned", "_shift", "_stream")
 
     def __init__(self, stream: _Stream) -> None:
         self._stream = stream
@@ -89,7 +88,6 @@ class _BulkSource:
         self._gauss_next: float | None = None
         self._acc_at = np.empty(0, dtype=np.intp)
         self._acc_val = np.empty(0, dtype=np.intp)
-        self._acc_list: list[int] = []
 
     def start(self, n: int) -> None:
         if n < 1:
@@ -109,7 +107,6 @@ class _BulkSource:
         at = np.flatnonzero(values < self._n)
         self._acc_at = at
         self._acc_val = values[at].astype(np.intp)
-        self._acc_list = at.tolist()
         self._scanned = words
 
     def _random(self) -> float:
@@ -131,20 +128,20 @@ class _BulkSource:
             g2rad = math.sqrt(-2.0 * math.log(1.0 - self._random()))
             z = math.cos(x2pi) * g2rad
             self._gauss_next = math.sin(x2pi) * g2rad
-            self._k = bisect.bisect_left(self._acc_list, self._pos)
+            self._k = int(self._acc_at.searchsorted(self._pos))
         return 0.0 + z * 1.0
 
     def peek(self, count: int) -> np.ndarray:
-        while self._k + count > len(self._acc_list):
+        while self._k + count > len(self._acc_at):
             self._scan(2 * self._scanned)
-            self._k = bisect.bisect_left(self._acc_list, self._pos)
+            self._k = int(self._acc_at.searchsorted(self._pos))
         return self._acc_val[self._k : self._k + count]
 
     def advance(self, count: int) -> None:
         if count:
             self.peek(count)
             self._k += count
-            self._pos = self._acc_list[self._k - 1] + 1
+            self._pos = int(self._acc_at[self._k - 1]) + 1
 
 
 class _RandomSource:
