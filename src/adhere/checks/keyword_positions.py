@@ -21,6 +21,20 @@ def _whole_word(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"\b{re.escape(keyword)}\b", re.IGNORECASE)
 
 
+_SENTENCE_END_RE = re.compile(r"[.?!]")
+
+
+def _after_sentence_ends(text: str, n: int) -> int:
+    """The position right after the ``n``-th '.', '?' or '!' of ``text`` (0 for ``n = 0``; the
+    text's length when it has fewer): no part of the (n+1)-th Punkt sentence comes before it."""
+    if n <= 0:
+        return 0
+    for i, match in enumerate(_SENTENCE_END_RE.finditer(text), 1):
+        if i == n:
+            return match.end()
+    return len(text)
+
+
 class InSentenceParams(Params):
     model_config = ConfigDict(json_schema_extra={"examples": [{"keyword": "river", "sentence": 2}]})
 
@@ -36,18 +50,20 @@ class InSentenceParams(Params):
 )
 def in_sentence(view: TextView, p: InSentenceParams) -> Finding:
     """Decided without sentence splitting when the text has too few sentence ends or lacks the
-    keyword (a Punkt sentence is a slice cut at punctuation or whitespace, so a whole-word match
-    in a sentence is one in the text)."""
+    keyword after the first ``sentence - 1`` of them: a Punkt sentence is a slice cut at
+    punctuation or whitespace (so a whole-word match in a sentence is one in the text), and the
+    n-th sentence starts after n - 1 breaks, each right after its own '.', '?' or '!'. Otherwise
+    the text is split only up to that sentence."""
     bound = sentence_bound(view)
     if bound < p.sentence:
         return Finding(False, f"found at most {bound} sentences; needs at least {p.sentence}", {"sentences_max": bound})
     pattern = _whole_word(p.keyword)
-    if pattern.search(view.text) is None:
-        return Finding(False, f"{p.keyword!r} does not occur at all")
-    sents = view.sentences
+    if pattern.search(view.text, _after_sentence_ends(view.text, p.sentence - 1)) is None:
+        return Finding(False, f"{p.keyword!r} does not occur after {p.sentence - 1} sentence end marks")
+    sents = view.first_sentences(p.sentence)  # fewer only when that is all the text has
     if len(sents) < p.sentence:
         return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
-    ok = pattern.search(sents[p.sentence - 1]) is not None
+    ok = pattern.search(sents[-1]) is not None
     where = "contains" if ok else "does not contain"
     return Finding(ok, f"sentence {p.sentence} {where} {p.keyword!r}")
 
@@ -79,10 +95,10 @@ def at_word(view: TextView, p: AtWordParams) -> Finding:
         return Finding(False, f"found at most {bound} sentences; needs at least {p.sentence}", {"sentences_max": bound})
     if p.keyword.strip().lower() not in view.lower:
         return Finding(False, f"{p.keyword.strip()!r} does not occur at all")
-    sents = view.sentences
+    sents = view.first_sentences(p.sentence)  # fewer only when that is all the text has
     if len(sents) < p.sentence:
         return Finding(False, f"found {len(sents)} sentences; needs at least {p.sentence}", {"sentences": len(sents)})
-    words = _word_tokens(view, sents[p.sentence - 1])
+    words = _word_tokens(view, sents[-1])
     if len(words) < p.word:
         return Finding(False, f"sentence {p.sentence} has {len(words)} words; needs at least {p.word}")
     got = words[p.word - 1]

@@ -150,19 +150,19 @@ def emoji_endings(view: TextView, p: NoParams) -> Finding:
     puts a trailing emoji at the start of the next sentence)."""
     if view.stripped and not any(_is_emoji(ch) for ch in set(view.text)):
         return Finding(False, "the response has no emoji")  # so its first sentence cannot end with one
-    sents = view.sentences
-    for i, sent in enumerate(sents):
+    sents = view.iter_sentences()  # split only up to the first sentence that fails
+    sent, i = next(sents, None), 0
+    while sent is not None:
+        after = next(sents, None)
         text = strip_punct(sent).strip()
         if not text:
             return Finding(False, f"sentence {i + 1} is only punctuation", {"sentence": i + 1})
-        if _is_emoji(text[-1]) or _is_emoji(text[-2] if len(text) > 1 else text[-1]):
-            continue
-        if i < len(sents) - 1:
-            following = strip_punct(sents[i + 1]).strip()
-            if following and _is_emoji(following[0]):
-                continue
-        return Finding(False, f"sentence {i + 1} does not end with an emoji", {"sentence": i + 1})
-    return Finding(True, f"all {len(sents)} sentences end with an emoji")
+        if not (_is_emoji(text[-1]) or _is_emoji(text[-2] if len(text) > 1 else text[-1])):
+            following = strip_punct(after).strip() if after is not None else ""
+            if not (following and _is_emoji(following[0])):
+                return Finding(False, f"sentence {i + 1} does not end with an emoji", {"sentence": i + 1})
+        sent, i = after, i + 1
+    return Finding(True, f"all {i} sentences end with an emoji")
 
 
 def _blank_lines_removed_like_ifbench(lines: list[str]) -> list[str]:

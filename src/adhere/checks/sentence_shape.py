@@ -37,9 +37,13 @@ def _alliteration(sentence: str) -> int:
     description="Each sentence has more alliterative words (same first letter, adjacent) than the one before.",
 )
 def alliteration_grows(view: TextView, p: NoParams) -> Finding:
-    counts = [_alliteration(s) for s in view.sentences]
+    """Sentences are split only up to the first one that does not grow (the evidence lists the
+    counts up to it)."""
+    counts: list[int] = []
     prev = -1
-    for i, n in enumerate(counts):
+    for i, sent in enumerate(view.iter_sentences()):
+        n = _alliteration(sent)
+        counts.append(n)
         if n <= prev:
             return Finding(
                 False, f"sentence {i + 1} has {n} alliterative words, not more than {prev}", {"counts": counts}
@@ -61,16 +65,18 @@ class StepParams(Params):
     description="Each sentence has exactly `step` more words (ASCII punctuation deleted) than the previous one.",
 )
 def word_step(view: TextView, p: StepParams) -> Finding:
-    counts = [len(strip_punct(s).split()) for s in view.sentences]
-    if not counts:
-        return Finding(False, "no sentences")
-    for i in range(1, len(counts)):
-        if counts[i] != counts[i - 1] + p.step:
+    """Sentences are split only up to the first one off the step."""
+    counts: list[int] = []
+    for i, sent in enumerate(view.iter_sentences()):
+        counts.append(len(strip_punct(sent).split()))
+        if i and counts[i] != counts[i - 1] + p.step:
             return Finding(
                 False,
                 f"sentence {i + 1} has {counts[i]} words; needs {counts[i - 1] + p.step}",
-                {"counts": counts[: i + 1]},
+                {"counts": counts},
             )
+    if not counts:
+        return Finding(False, "no sentences")
     return Finding(True, f"{len(counts)} sentences grow by {p.step} words each", {"counts": counts})
 
 
@@ -81,10 +87,12 @@ def word_step(view: TextView, p: StepParams) -> Finding:
     description="Each sentence begins with the word that ended the previous sentence (case-insensitive).",
 )
 def chain_last_first(view: TextView, p: NoParams) -> Finding:
-    sents = view.sentences
-    for i in range(len(sents) - 1):
-        last = sents[i].rstrip(PUNCT_SPACE).split()
-        first = sents[i + 1].lstrip(PUNCT_SPACE).split()
+    """Sentences are split only up to the first broken link."""
+    n = 0
+    for i, (sent, after) in enumerate(itertools.pairwise(view.iter_sentences())):
+        n = i + 2
+        last = sent.rstrip(PUNCT_SPACE).split()
+        first = after.lstrip(PUNCT_SPACE).split()
         if not last or not first:
             return Finding(False, f"sentence {i + 1} or {i + 2} has no words", {"sentence": i + 1})
         if last[-1].lower() != first[0].lower():
@@ -93,7 +101,9 @@ def chain_last_first(view: TextView, p: NoParams) -> Finding:
                 f"sentence {i + 2} starts with {first[0]!r}, not {last[-1]!r}",
                 {"sentence": i + 2},
             )
-    return Finding(True, f"{len(sents)} sentences chain last word to first word")
+    if not n:  # no pair: zero sentences or one
+        n = len(view.first_sentences(1))
+    return Finding(True, f"{n} sentences chain last word to first word")
 
 
 class EqualLengthParams(Params):

@@ -32,12 +32,13 @@ expressions use the ``regex`` engine, as nltk does, so character classes such as
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import regex  # type: ignore[import-untyped]  # the engine nltk runs these patterns on
 
-__all__ = ["PunktParams", "load_params", "sentence_spans"]
+__all__ = ["PunktParams", "iter_sentence_spans", "load_params", "sentence_spans"]
 
 PARAMS_DIR = Path(__file__).with_name("punkt_english")
 
@@ -225,36 +226,38 @@ class PunktSplitter:
     # -- candidates, slices, realignment ------------------------------------------------------
 
     @staticmethod
-    def _candidates(text: str) -> list[tuple[int, int, str]]:
+    def _candidates(text: str) -> Iterator[tuple[int, int, str]]:
         """``(position, next token start or -1, context)`` of each candidate end, in order.
 
         The context is the word before (back to the last ASCII whitespace), the end
         character and what follows it; where two candidates' words overlap, only the
-        later one stays.
+        later one stays. A candidate is yielded once the next one is known (or the text
+        ends), so a reader that stops early never scans the rest of the text.
         """
         rare_space = [ch for ch in _RARE_SPACE if ch in text]
-        found: list[tuple[int, int, str]] = []
+        rfind = text.rfind
         prev_at = -1
         prev_start = prev_end = prev_next = 0
         for match in _PERIOD_CONTEXT_RE.finditer(text):
             at = match.start()
-            gap = max(prev_at, 0)  # from the previous candidate's end character on
+            gap = prev_at if prev_at > 0 else 0  # from the previous candidate's end character on
             # The last ASCII whitespace (Python's string.whitespace) in the gap.
-            space = max(text.rfind(" ", gap, at), text.rfind("\n", gap, at))
+            space = rfind(" ", gap, at)
+            newline = rfind("\n", gap, at)
+            if newline > space:
+                space = newline
             for ch in rare_space:
-                space = max(space, text.rfind(ch, gap, at))
+                space = max(space, rfind(ch, gap, at))
             # nltk counts a space found at offset 0 of the gap as no space at all.
             start = space + 1 if space > gap else prev_start
             if prev_at >= 0 and prev_at <= start:
-                found.append((prev_at, prev_next, text[prev_start:prev_end]))
+                yield prev_at, prev_next, text[prev_start:prev_end]
             prev_at, prev_start, prev_end, prev_next = at, start, match.end("after_tok"), match.start("next_tok")
         if prev_at >= 0:
-            found.append((prev_at, prev_next, text[prev_start:prev_end]))
-        return found
+            yield prev_at, prev_next, text[prev_start:prev_end]
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Sentence spans of ``text`` (``sent_tokenize``'s sentences are ``text[s:e]``)."""
-        slices: list[tuple[int, int]] = []
+    def _slices(self, text: str) -> Iterator[tuple[int, int]]:
+        """Sentence slices before realignment, in order (the last runs to the right-stripped end)."""
         last_break = 0
         decisions = self._decisions
         for at, next_start, context in self._candidates(text):
@@ -262,31 +265,41 @@ class PunktSplitter:
             if decision is None:
                 decision = self.contains_break(context)
             if decision:
-                slices.append((last_break, at + 1))
+                yield last_break, at + 1
                 # The next sentence starts at the next token, or right after the end character.
                 last_break = next_start if next_start >= 0 else at + 1
-        slices.append((last_break, len(text.rstrip())))
-        out: list[tuple[int, int]] = []
+        yield last_break, len(text.rstrip())
+
+    def iter_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Sentence spans of ``text`` in order, computed only as far as they are read.
+
+        ``list(iter_spans(text))`` is :meth:`spans`: the same steps, in the same order. A
+        span is final once the slice after it is known (realignment looks one slice
+        ahead), which needs the text only up to the end character that closes that slice.
+        """
+        slices = self._slices(text)
+        start, stop = next(slices)  # there is always a last slice
         realign = 0
-        last = len(slices) - 1
-        for i, (start, stop) in enumerate(slices):
+        for next_start, next_stop in slices:
             start += realign
-            if i == last:
-                if start < stop:
-                    out.append((start, stop))
-                break
-            next_start, next_stop = slices[i + 1]
             m = None
             if next_start < next_stop and text[next_start] in _REALIGN_FIRST:
                 m = _REALIGN_RE.match(text[next_start:next_stop])
             if m is not None:
-                out.append((start, next_start + len(m.group(0).rstrip())))
+                yield start, next_start + len(m.group(0).rstrip())
                 realign = m.end()
             else:
                 realign = 0
                 if start < stop:
-                    out.append((start, stop))
-        return out
+                    yield start, stop
+            start, stop = next_start, next_stop
+        start += realign
+        if start < stop:
+            yield start, stop
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Sentence spans of ``text`` (``sent_tokenize``'s sentences are ``text[s:e]``)."""
+        return list(self.iter_spans(text))
 
 
 _splitter: PunktSplitter | None = None
@@ -304,3 +317,8 @@ def splitter() -> PunktSplitter:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     return splitter().spans(text)
+
+
+def iter_sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """:func:`sentence_spans`, one span at a time, computed only as far as read."""
+    return splitter().iter_spans(text)

@@ -10,7 +10,9 @@ only by the parity tests.
 
 from __future__ import annotations
 
-__all__ = ["clear_caches", "punkt_sentences", "treebank_words"]
+from collections.abc import Iterator
+
+__all__ = ["clear_caches", "iter_punkt_sentences", "punkt_sentences", "treebank_words"]
 
 
 def punkt_sentences(text: str) -> list[str]:
@@ -18,6 +20,13 @@ def punkt_sentences(text: str) -> list[str]:
     from . import _punkt  # regex patterns and the model load on first use
 
     return [text[start:stop] for start, stop in _punkt.sentence_spans(text)]
+
+
+def iter_punkt_sentences(text: str) -> Iterator[str]:
+    """:func:`punkt_sentences`, one sentence at a time, split only as far as they are read."""
+    from . import _punkt
+
+    return (text[start:stop] for start, stop in _punkt.iter_sentence_spans(text))
 
 
 def treebank_words(text: str) -> list[str]:

@@ -8,8 +8,9 @@ view offers that definition by name, so parity never forks the logic.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from . import sentences as _sentences
 __all__ = ["TextView"]
 
 T = TypeVar("T")
+_SENTENCES_SO_FAR = "view.sentences_so_far"  # memo key: (sentences split so far, the rest to come)
 _WORD_RE = re.compile(r"\w+")
 _FENCE_RE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
@@ -97,7 +99,37 @@ class TextView:
     @cached_property
     def sentences(self) -> list[str]:
         """Sentences by nltk's English Punkt model: IFEval's sentence definition."""
-        return _sentences.punkt_sentences(self.text)
+        return list(self.iter_sentences())
+
+    def iter_sentences(self) -> Iterator[str]:
+        """:attr:`sentences` one by one, split only as far as they are read.
+
+        A check that can decide on the first few sentences (a failing one, the n-th one)
+        stops there; the part already split is kept, and a later reader, or
+        :attr:`sentences`, continues from it. The sentences are the same, in the same
+        order, whoever reads first.
+        """
+        if "sentences" in self.__dict__:
+            yield from self.__dict__["sentences"]
+            return
+        state = self._memo.get(_SENTENCES_SO_FAR)
+        if state is None:
+            state = self._memo[_SENTENCES_SO_FAR] = ([], _sentences.iter_punkt_sentences(self.text))
+        done, rest = state
+        i = 0
+        while True:
+            if i < len(done):
+                yield done[i]
+                i += 1
+                continue
+            sentence = next(rest, None)
+            if sentence is None:
+                return
+            done.append(sentence)
+
+    def first_sentences(self, n: int) -> list[str]:
+        """The first ``n`` sentences (fewer when the text has fewer), split only that far."""
+        return list(itertools.islice(self.iter_sentences(), n))
 
     @cached_property
     def treebank_tokens(self) -> list[str]:
