@@ -431,8 +431,10 @@ def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
     after), with the very same floating-point operations as :func:`_run`: the factors
     ``p(feature) + weight``, their left-fold product starting from the distribution
     (padding factors of exactly 1.0 for one-draw blocks), the left-fold sum over the
-    languages in order (a running sum down the language axis), the division and the
-    maximum. Texts leave when finished; the last few are finished one at a time.
+    languages in order (down the language axis, see :func:`_sums_agree`), the division
+    and the maximum; a finished trial adds ``distribution / 7`` to the text's average
+    and the margin test of :func:`_margin_decides` runs on the same values. Texts
+    leave when finished; the last few are finished one at a time (:func:`_run`).
     """
     m = model()
     probs = m.probs
@@ -440,69 +442,106 @@ def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
     uniform = 1.0 / n_langs
     active = list(ds)
     k = len(active)
+    width = _ROW_DRAWS
     dist = np.empty((n_langs, k))  # per text (column): normalised distribution after the last block
     weights = np.empty((k, n_langs))  # per text (row): the trial's smoothing weight, repeated
-    done = np.zeros(k, dtype=np.intp)  # draws of the trial under way
-    offset = np.zeros(k, dtype=np.intp)  # draw number of rows[i, 0]
-    rows = np.empty((k, _ROW_DRAWS), dtype=np.intp)  # profile rows of the coming draws
-    span = np.arange(_BLOCK)[:, None]
-    last_start = _ROW_DRAWS - _BLOCK
+    langprob = np.zeros((k, n_langs))  # per text (row): the running average of finished trials
+    trials = np.zeros(k, dtype=np.intp)  # trials finished
+    offset = np.zeros(k, dtype=np.intp)  # draws of the trial under way before rows[i, 0]
+    at = np.zeros(k, dtype=np.intp)  # the next draw's column in rows
+    rows = np.empty((k, width), dtype=np.intp)  # profile rows of the coming draws
+    flat_rows = rows.reshape(-1)
+    block_cols = np.arange(k) * width + np.arange(_BLOCK)[:, None]  # (draw, text) -> flat_rows
+    last_start = width - _BLOCK
     block = _BLOCK
     conv_threshold = CONV_THRESHOLD
     iteration_limit = ITERATION_LIMIT
     multiply = np.multiply
     add = np.add
     divide = np.divide
+    starting: list[int] = []  # texts whose next block is a trial's first (one draw)
 
     def begin(i: int, d: _Detection) -> None:
         d.begin_trial()
         weights[i] = d.weight
-        done[i] = offset[i] = 0
-        rows[i] = d.feats[d.source.peek(_ROW_DRAWS)]
+        offset[i] = at[i] = 0
+        rows[i] = d.feats[d.source.peek(width)]
         dist[:, i] = uniform
+        starting.append(i)
 
     for i, d in enumerate(active):
         begin(i, d)
-    cols = np.arange(k)
+    furthest = 0  # at least max(at)
+    longest = 0  # at least the most draws of a trial under way
     while len(active) >= _LOCKSTEP_MIN:
-        first = done == 0
-        at = done - offset
-        stale = np.flatnonzero(at > last_start)
-        for i in stale.tolist():  # out of gathered draws: fetch the next ones
-            d = active[i]
-            start = int(done[i])
-            rows[i] = d.feats[d.source.peek(start + _ROW_DRAWS)[start:]]
-            offset[i] = start
-            at[i] = 0
-        factors = probs.take(rows[cols, at + span], axis=0)  # (draw, text, language)
+        if furthest > last_start:  # some are out of gathered draws: fetch the next ones
+            for i in np.flatnonzero(at > last_start).tolist():
+                d = active[i]
+                start = int(offset[i] + at[i])
+                rows[i] = d.feats[d.source.peek(start + width)[start:]]
+                offset[i] = start
+                at[i] = 0
+            furthest = int(at.max())
+        factors = probs.take(flat_rows.take(block_cols + at), axis=0)  # (draw, text, language)
         factors += weights
-        if first.any():
+        at += block
+        if starting:
+            first = np.array(starting)
             factors[1:, first] = 1.0
+            at[first] -= block - 1
+            starting = []
+        furthest += block
+        longest += block
         factors[0] *= dist.T
         product = np.ascontiguousarray(multiply.reduce(factors, axis=0).T)  # (language, text)
-        # Down the language axis numpy adds one term at a time, in order (_sums_agree).
         divide(product, add.reduce(product, axis=0), out=dist)
-        done += np.where(first, 1, block)
-        stopped = np.flatnonzero((dist.max(axis=0) > conv_threshold) | (done > iteration_limit))
-        if not len(stopped):
+        stop = dist.max(axis=0) > conv_threshold
+        if longest > iteration_limit:
+            draws = offset + at
+            stop |= draws > iteration_limit
+            longest = int(draws.max())
+        if not stop.any():
             continue
         finished: list[int] = []
-        for i in stopped.tolist():
+        for i in np.flatnonzero(stop).tolist():  # a few per step: one text at a time
             d = active[i]
-            d.done = int(done[i])
-            if d.end_trial(dist[:, i], stop_when_decided):
+            d.source.advance(int(offset[i] + at[i]))
+            d.underway = False
+            row = langprob[i]
+            row += dist[:, i] / N_TRIAL
+            trial = int(trials[i])
+            trials[i] = trial + 1
+            if trial + 1 >= N_TRIAL:
                 finished.append(i)
+            elif stop_when_decided and trial >= _FIRST_DECIDABLE:
+                d.decided = _margin_decides(row, N_TRIAL - 1 - trial)
+                if d.decided is not None:
+                    finished.append(i)
+                    continue
+                begin(i, d)
             else:
                 begin(i, d)
         if finished:
-            keep = np.setdiff1d(cols, finished)
+            for i in finished:
+                d = active[i]
+                d.langprob = langprob[i].copy()
+                d.trial = int(trials[i])
+            keep = np.flatnonzero(~np.isin(np.arange(len(active)), finished))
             active = [active[i] for i in keep.tolist()]
-            dist, weights = np.ascontiguousarray(dist[:, keep]), weights[keep]
-            done, offset, rows = done[keep], offset[keep], rows[keep]
-            cols = np.arange(len(active))
+            dist, weights, langprob = np.ascontiguousarray(dist[:, keep]), weights[keep], langprob[keep]
+            trials, offset, at, rows = trials[keep], offset[keep], at[keep], rows[keep]
+            flat_rows = rows.reshape(-1)
+            block_cols = np.arange(len(active)) * width + np.arange(_BLOCK)[:, None]
+            relabel = np.full(k, -1)
+            relabel[keep] = np.arange(len(keep))
+            starting = [int(relabel[i]) for i in starting]
+            k = len(active)
     for i, d in enumerate(active):  # hand the rest over, mid-trial
-        d.done = int(done[i])
-        d.p = dist[:, i].copy()
+        d.langprob = langprob[i].copy()
+        d.trial = int(trials[i])
+        if d.underway:
+            d.done = int(offset[i] + at[i])
+            d.p = dist[:, i].copy()
         _run(d, stop_when_decided)
 
 
