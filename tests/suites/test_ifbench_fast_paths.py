@@ -121,3 +121,12 @@ def test_strip_punct_equals_translate(text: str) -> None:
     delete = str.maketrans("", "", string.punctuation)
     assert strip_punct(text) == text.translate(delete)
     assert no_punct(TextView(text)) == text.translate(delete)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abAB .,!\n", max_size=60), st.integers(1, 4))
+def test_palindromes_equal_the_reversal_test(text: str, shortest: int) -> None:
+    words = strip_punct(text).lower().split()
+    want = [w for w in words if len(w) >= shortest and w == w[::-1]]
+    found = run("words.palindromes", text, {"min": 1, "min_length": shortest})
+    assert found.evidence["palindromes"] == want[:20]
