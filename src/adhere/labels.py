@@ -386,7 +386,10 @@ async def ajudge_labels(items: Sequence[Item], *, executor: Any = None) -> list[
     responsive), code tests are awaited through the sandbox's async API."""
     import asyncio
 
-    out, code = await asyncio.to_thread(_judge_text, items)
+    if any(label.spec is not None for label, _, _ in items):
+        out, code = await asyncio.to_thread(_judge_text, items)
+    else:  # only code tests (or invalid labels): nothing to judge here, no thread hop
+        out, code = _judge_text(items)
     if not code:
         return _fill(out, [], [])
     return _fill(out, code, await _arun_code_tests(_code_jobs(items, code), executor))

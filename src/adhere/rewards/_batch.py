@@ -62,9 +62,12 @@ def _rewards(items: Sequence[RewardItem], verdicts: Sequence[Verdict], default: 
         Rollout(v, it.response, it.prompt, it.length, it.group_key) for it, v in zip(items, verdicts, strict=True)
     ]
     by_reward: dict[str, tuple[Reward, list[int]]] = {}
+    keys: dict[int, str] = {}  # rows share reward objects (the default, a memoised label's): one key each
     for i, it in enumerate(items):
         reward = it.label.reward or default
-        key = json.dumps(reward.to_dict(), sort_keys=True, default=str)
+        key = keys.get(id(reward))
+        if key is None:
+            key = keys[id(reward)] = json.dumps(reward.to_dict(), sort_keys=True, default=str)
         by_reward.setdefault(key, (reward, []))[1].append(i)
     values: list[float | None] = [None] * len(items)
     for reward, indices in by_reward.values():

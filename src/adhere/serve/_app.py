@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..errors import AdhereError, SpecError
 from . import _frames
@@ -206,8 +206,6 @@ def _json(status: int, body: bytes) -> Any:
 
 def _parse(body: bytes, model: type[M]) -> M:
     """The body as ``model``: RFC 8259 JSON (orjson), validated by pydantic, else a 422 naming the problem."""
-    from pydantic import ValidationError
-
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -65,12 +65,12 @@ class Judge:
     # -- parsing --------------------------------------------------------------------------
     def label(self, raw: Any, mode: str, path: str) -> Label:
         """The parsed label (memoised by its JSON); :class:`SpecError` naming ``path`` if malformed."""
-        from ..labels import parse_label
-
         key = _key(raw, mode)
         hit = self._labels.get(key) if key else None
         if hit is not None:
             return hit
+        from ..labels import parse_label  # after the memo: an import statement costs more than a hit
+
         try:
             label = parse_label(raw, path=path, mode=mode)  # type: ignore[arg-type]
         except SpecError:
@@ -85,12 +85,12 @@ class Judge:
 
     def reward(self, raw: Any, path: str = "reward") -> Reward:
         """The parsed reward declaration (memoised); :class:`SpecError` naming ``path`` if invalid."""
-        from ..rewards import parse_reward
-
         key = _key(raw, "")
         hit = self._rewards.get(key) if key else None
         if hit is not None:
             return hit
+        from ..rewards import parse_reward
+
         try:
             reward = parse_reward(raw, path)
         except SpecError:
