@@ -122,3 +122,36 @@ def test_early_stopping_checks_on_ifbench_responses(ifbench_corpus: list[str]) -
     pytest.importorskip("emoji")
     for text in ifbench_corpus:
         agree(text, "the")
+
+
+def sentence_types(text: str, decl: int, inter: int) -> bool:
+    sents = punkt_sentences(text)
+    d, i = sum(s.endswith(".") for s in sents), sum(s.endswith("?") for s in sents)
+    return d * inter == i * decl
+
+
+def sentence_types_balanced(text: str) -> bool:
+    sents = punkt_sentences(text)
+    return len({sum(s.endswith(mark) for s in sents) for mark in ".?!"}) == 1
+
+
+mark_texts = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "b", "Mr", "e.g", "x y", "'", ")"]), st.sampled_from([". ", "? ", "! ", "?! ", "."])
+    ),
+    max_size=14,
+).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mark_texts | texts, st.integers(0, 3), st.integers(0, 3))
+def test_sentence_type_ratios_stop_only_when_hopeless(text: str, decl: int, inter: int) -> None:
+    params = {"declarative": decl, "interrogative": inter}
+    assert run("ratio.sentence_types", text, params) == sentence_types(text, decl, inter)
+    assert run("ratio.sentence_types_balanced", text, {}) == sentence_types_balanced(text)
+    # Both on one view: the second reads what the first left (partial or memoised counts).
+    view = TextView(text)
+    for check, p in (("ratio.sentence_types_balanced", {}), ("ratio.sentence_types", params)):
+        info = REGISTRY.get(check)
+        want = sentence_types_balanced(text) if not p else sentence_types(text, decl, inter)
+        assert info.fn(view, info.parse_params(p)).ok == want

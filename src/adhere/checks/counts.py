@@ -8,6 +8,7 @@ depends on, and each one is named in the check's docstring).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -331,18 +332,38 @@ def stop_words(view: TextView, p: PercentParams) -> Finding:
     )
 
 
-def _sentence_types(view: TextView) -> tuple[int, int, int]:
-    """(declarative, interrogative, exclamatory): Punkt sentences ending in '.', '?', '!'."""
+_Types = tuple[int, int, int]
 
-    def count() -> tuple[int, int, int]:
-        sents = view.sentences
-        return (
-            sum(1 for s in sents if s.endswith(".")),
-            sum(1 for s in sents if s.endswith("?")),
-            sum(1 for s in sents if s.endswith("!")),
-        )
 
-    return view.memo("counts.sentence_types", count)
+def _sentence_types(view: TextView, hopeless: Callable[[_Types, _Types], bool]) -> tuple[_Types, bool]:
+    """(declarative, interrogative, exclamatory): Punkt sentences ending in '.', '?', '!'; and
+    whether those are the counts of the whole text.
+
+    Sentences are read one at a time; after each, ``hopeless(counts so far, marks)`` may stop the
+    reading, where ``marks`` counts the '.', '?' and '!' characters of the text: no more
+    sentences than that can end with each (sentences do not overlap), so a check can tell when
+    no rest of the text could bring the counts into line. Complete counts are memoised.
+    """
+    memo: dict[str, _Types] = view.memo("counts.sentence_types", dict)
+    if "all" in memo:
+        return memo["all"], True
+    text = view.text
+    marks = (text.count("."), text.count("?"), text.count("!"))
+    decl = inter = excl = 0
+    for sent in view.iter_sentences():
+        end = sent[-1]
+        if end == ".":
+            decl += 1
+        elif end == "?":
+            inter += 1
+        elif end == "!":
+            excl += 1
+        else:
+            continue
+        if hopeless((decl, inter, excl), marks):
+            return (decl, inter, excl), False
+    memo["all"] = (decl, inter, excl)
+    return memo["all"], True
 
 
 def _known_types(view: TextView) -> dict[str, bool | None]:
@@ -378,11 +399,25 @@ def sentence_types(view: TextView, p: SentenceRatioParams) -> Finding:
         ok = known["."] is False and known["?"] is False
         if ok or known["."] or known["?"]:
             return Finding(ok, "decided by which end marks occur", {"known": known})
-    decl, inter, _ = _sentence_types(view)
-    ok = decl * p.interrogative == inter * p.declarative
+    d, i = p.declarative, p.interrogative
+
+    def hopeless(counts: _Types, marks: _Types) -> bool:
+        # The final counts lie in [so far, marks]: the ratio cannot come back once one side
+        # already exceeds what the other side could ever match.
+        return counts[0] * i > marks[1] * d or counts[1] * d > marks[0] * i
+
+    (decl, inter, _), complete = _sentence_types(view, hopeless)
+    if not complete:
+        return Finding(
+            False,
+            f"already {decl} declarative and {inter} interrogative sentences; the rest of the text "
+            f"cannot bring them to {d}:{i}",
+            {"declarative_at_least": decl, "interrogative_at_least": inter},
+        )
+    ok = decl * i == inter * d
     return Finding(
         ok,
-        f"{decl} declarative and {inter} interrogative sentences; needs {p.declarative}:{p.interrogative}",
+        f"{decl} declarative and {inter} interrogative sentences; needs {d}:{i}",
         {"declarative": decl, "interrogative": inter},
     )
 
@@ -400,7 +435,18 @@ def sentence_types_balanced(view: TextView, p: NoParams) -> Finding:
             return Finding(True, "no sentence ends with '.', '?' or '!'", {"known": known})
         if True in known.values():
             return Finding(False, "one kind of sentence is missing while another occurs", {"known": known})
-    decl, inter, excl = _sentence_types(view)
+
+    def hopeless(counts: _Types, marks: _Types) -> bool:
+        return max(counts) > min(marks)  # one kind already outnumbers what another could reach
+
+    (decl, inter, excl), complete = _sentence_types(view, hopeless)
+    if not complete:
+        return Finding(
+            False,
+            f"already {decl} declarative, {inter} interrogative, {excl} exclamatory sentences; "
+            "the other kinds have too few end marks left to catch up",
+            {"declarative_at_least": decl, "interrogative_at_least": inter, "exclamatory_at_least": excl},
+        )
     return Finding(
         decl == inter == excl,
         f"{decl} declarative, {inter} interrogative, {excl} exclamatory sentences; needs equal counts",
