@@ -13,13 +13,15 @@ for how it is loaded offline: nothing of it is copied into this repository). Its
 6 prompts end early on the reference side, which only flatters the reference.
 
 The verdicts of both sides are compared in the same run (every strict and loose instruction
-verdict, except the 6 the reference could not judge).
+verdict, except the 6 the reference could not judge). The load average printed last says how
+busy the machine was (other jobs slow both sides, not always equally).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -107,6 +109,7 @@ def main() -> None:
     print(f"  speed-up: {ref_t / our_t:.1f}x")
     print(f"  verdicts compared: {compared}, mismatches: {mismatches}")
     print(f"  instructions the reference could not judge: {unjudged}")
+    print(f"  load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
