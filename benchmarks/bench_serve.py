@@ -409,11 +409,10 @@ def run_scenarios(
     for url, body_fn, _ in (ours, base) if base is not None else (ours,):
         asyncio.run(drive(url, [body_fn(b) for b in warm], 16, 2))
     print(title)
-    header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} |"
+    header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14}"
     if base is not None:
-        header += (
-            f" {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6} {'same':>6}"
-        )
+        header += f" | {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6}"
+        header += f" {'same':>6}"
     if limit_s is not None:
         header += f" | {'limited':>7} {'cap r/s':>7}"
     print(header)
@@ -423,7 +422,7 @@ def run_scenarios(
         chunks = batches(samples, size, count, fresh)
         mine = measure(ours[0], [ours[1](b) for b in chunks], size, clients, ours[2])
         line = f"{name:<10} {clients:>7} | {mine.rewards_per_s:>9.0f} {mine.p50_ms:>7.1f} {mine.p99_ms:>7.1f}"
-        line += f" {mine.load!s:>14} |"
+        line += f" {mine.load!s:>14}"
         note = f"  (errors: {mine.errors})" if mine.errors else ""
         if base is not None:
             theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
@@ -431,13 +430,13 @@ def run_scenarios(
             assert mine.load is not None and theirs.load is not None
             per_core = ratio * theirs.load.server / max(mine.load.server, 1e-9)
             same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
-            line += f" {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
+            line += f" | {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
             line += f" | {ratio:>5.1f}x {per_core:>5.1f}x {same:>6.1%}"
             if mine.errors or theirs.errors:
                 note = f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
         if limit_s is not None:
             limited, cap = limit_ceiling(mine.reasons, limit_s, cores)
-            line += f" | {limited:>7} {cap:>7.0f}"
+            line += f" | {limited:>7} {cap:>7.0f}" if limited else f" | {0:>7} {'-':>7}"
         print(line + note, flush=True)
     legend = (
         "cores s/g/o: cores busy with that server (all its processes), with the load generator, and with anything"
