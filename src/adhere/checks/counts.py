@@ -44,7 +44,7 @@ class ExactCount(Params):
 )
 def unique_words(view: TextView, p: MinCount) -> Finding:
     """A token made only of punctuation trims to '' and counts as one distinct word, as in IFBench."""
-    distinct = {w.strip(PUNCT_SPACE) for w in view.lower.split()}
+    distinct = {w.strip(PUNCT_SPACE) for w in set(view.lower.split())}  # each distinct token trimmed once
     n = len(distinct)
     return Finding(n >= p.min, f"found {n} distinct words; needs at least {p.min}", {"distinct_words": n})
 
@@ -60,7 +60,7 @@ _CONJUNCTIONS = frozenset(("and", "but", "for", "nor", "or", "so", "yet"))
 )
 def conjunctions(view: TextView, p: MinCount) -> Finding:
     """Distinctness is over the raw tokens, so 'and' and 'And,' count twice (IFBench's quirk)."""
-    found = {w for w in plain_words(view) if w.strip(PUNCT_SPACE).lower() in _CONJUNCTIONS}
+    found = {w for w in set(plain_words(view)) if w.strip(PUNCT_SPACE).lower() in _CONJUNCTIONS}
     n = len(found)
     return Finding(
         n >= p.min, f"found {n} different conjunction tokens; needs at least {p.min}", {"conjunctions": sorted(found)}
