@@ -46,29 +46,36 @@ class GramIndex:
 
     A direct-mapped table under a multiplicative hash, about eight slots per key: a key
     lives in its slot if it got there first; the few that collided live in a small
-    sorted array and their slots are flagged. A lookup is a gather and a compare, plus
-    one binary search (for all of them at once) of the misses that land on a flagged slot.
+    sorted array and their slots are flagged. A slot holds its key and, beside it, its
+    row and flag, so a lookup reads one place in memory per key: a gather and a
+    compare, plus one binary search (for all of them at once) of the misses that land
+    on a flagged slot.
     """
 
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+    _FLAG = 1 << 32  # in a slot's second word, above the row
+    _ROW_MASK = (1 << 31) - 1
 
     def __init__(self, keys: np.ndarray, rows: np.ndarray, bits: int | None = None) -> None:
         if bits is None:
             bits = max(8, len(keys).bit_length() + 3)
         self._shift = np.uint64(64 - bits)
         size = 1 << bits
-        self._keys = np.full(size, -1, dtype=np.int64)  # -1: no key (keys are >= 0)
-        self._rows = np.full(size, -1, dtype=np.int32)
+        # Per slot: the key (-1: none; keys are >= 0), then the row | flag. A slot
+        # without a key is never read for its row (its key matches nothing).
+        if len(rows) and int(rows.max()) > self._ROW_MASK:
+            raise ValueError("rows must fit in 31 bits")
+        self._slots = np.zeros((size, 2), dtype=np.int64)
+        self._slots[:, 0] = -1
         slots = self._slot(keys)
         taken, first = np.unique(slots, return_index=True)
-        self._keys[taken] = keys[first]
-        self._rows[taken] = rows[first]
+        self._slots[taken, 0] = keys[first]
+        self._slots[taken, 1] = rows[first]
         rest = np.delete(np.arange(len(keys)), first)
         order = np.argsort(keys[rest])
         self._overflow_keys = keys[rest][order]  # sorted, for a binary search
         self._overflow_rows = rows[rest][order]
-        self._flagged = np.zeros(size, dtype=bool)
-        self._flagged[slots[rest]] = True
+        self._slots[slots[rest], 1] |= self._FLAG
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
         slots: np.ndarray = (keys.view(np.uint64) * self._MULTIPLIER) >> self._shift
@@ -76,13 +83,14 @@ class GramIndex:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Rows of ``keys`` (int64), -1 where a key is in no profile."""
-        slots = self._slot(keys)
-        found: np.ndarray = self._rows[slots]
-        missed = np.flatnonzero(self._keys[slots] != keys)
+        entries = self._slots.take(self._slot(keys), axis=0)
+        second = entries[:, 1]
+        found: np.ndarray = (second & self._ROW_MASK).astype(np.int32)
+        missed = np.flatnonzero(entries[:, 0] != keys)
         if len(missed):
             found[missed] = -1
             if len(self._overflow_keys):
-                probe = missed[self._flagged[slots[missed]]]
+                probe = missed[second[missed] >= self._FLAG]
                 wanted = keys[probe]
                 at = np.minimum(np.searchsorted(self._overflow_keys, wanted), len(self._overflow_keys) - 1)
                 hit = self._overflow_keys[at] == wanted
