@@ -524,6 +524,7 @@ class LooseNode(Node):
         # Variants that come out equal share one view (variant_view); judging the same
         # view again gives the same verdict (checks are pure), so it is reused.
         judged: dict[int, Verdict] = {}
+        child = self.child
         for name in self.variants:
             v = variant_view(view, name)
             if not v.stripped:
@@ -531,9 +532,9 @@ class LooseNode(Node):
                 continue
             kid = judged.get(id(v))
             if kid is None:
-                kid = judged[id(v)] = self.child.evaluate(v)
+                kid = judged[id(v)] = child.evaluate(v)
             kids.append(kid)
-            if kid.passed:
+            if kid.outcome == "pass":
                 return Verdict.of(
                     "loose",
                     True,
@@ -541,7 +542,7 @@ class LooseNode(Node):
                     self._evidence(variant=name),
                     children=tuple(kids),
                 )
-            unknown = unknown or kid.unscorable
+            unknown = unknown or kid.outcome == "unscorable"
         reason = kids[0].reason if kids else "no variants"
         if unknown:
             return Verdict.of(

@@ -297,8 +297,10 @@ def _instruction_rows(ids: Sequence[str], verdict: Verdict) -> tuple[list[dict[s
     all_strict = True
     for instruction_id, node in zip(ids, verdict.children, strict=True):
         first = node.children[0] if node.children else node
-        strict: bool | None = None if first.unscorable else first.passed
-        loose: bool | None = None if node.unscorable else node.passed
+        outcome = first.outcome
+        strict: bool | None = None if outcome == "unscorable" else outcome == "pass"
+        outcome = node.outcome
+        loose: bool | None = None if outcome == "unscorable" else outcome == "pass"
         reason = "the response is empty" if first.check == "loose.variant" else first.reason
         if loose and not strict:
             reason = f"{reason}; passes loosely ({node.evidence.get('variant')})"
