@@ -75,16 +75,23 @@ def test_ifeval_probabilities_bit_for_bit(factory: DetectorFactory, ifeval_respo
     assert mismatches(factory, ifeval_responses, probabilities=True) == []
 
 
-def test_probabilities_side_by_side_bit_for_bit(factory: DetectorFactory, ifeval_responses: list[str]) -> None:
+def test_probabilities_side_by_side_bit_for_bit(
+    factory: DetectorFactory, ifeval_responses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Trials of many texts run in lockstep give langdetect's probabilities to the last bit."""
     assert _langdetect._SUMS_AGREE  # CPython 3.10/3.11: the lockstep path is the one tested here
     texts = [t for t in ifeval_responses if reference(factory, t)[1] is not None]
+    expected = [reference(factory, t)[1] for t in texts]
     feats = _langdetect.features_many([_langdetect.prepare(t) for t in texts])
     voted = _langdetect.vote_many(feats)
-    bad = [t for t, (ours, _) in zip(texts, voted, strict=True) if ours.tolist() != reference(factory, t)[1]]
-    assert bad == []
+    assert [t for t, (ours, _), e in zip(texts, voted, expected, strict=True) if ours.tolist() != e] == []
     # Stopping once certain gives the same answers as running every trial.
     assert _langdetect.answer_many(feats) == [_langdetect.decide(p) for p, _ in voted]
+    # In groups (as many texts are split), with the last group below the lockstep size.
+    size = next(n for n in range(10, 100) if 0 < len(feats) % n < _langdetect._LOCKSTEP_MIN)
+    monkeypatch.setattr(_langdetect, "_LOCKSTEP_MAX", size)
+    grouped = _langdetect.vote_many(feats)
+    assert [t for t, (ours, _), e in zip(texts, grouped, expected, strict=True) if ours.tolist() != e] == []
 
 
 def test_features_of_joined_texts_equal_each_alone(ifeval_responses: list[str]) -> None:
