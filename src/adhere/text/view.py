@@ -99,7 +99,9 @@ class TextView:
     @cached_property
     def sentences(self) -> list[str]:
         """Sentences by nltk's English Punkt model: IFEval's sentence definition."""
-        return list(self.iter_sentences())
+        if _SENTENCES_SO_FAR in self._memo:  # a reader has split part of the text: go on from there
+            return list(self.iter_sentences())
+        return _sentences.punkt_sentences(self.text)
 
     def iter_sentences(self) -> Iterator[str]:
         """:attr:`sentences` one by one, split only as far as they are read.
