@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 from functools import cache
+from typing import Any
 
 __all__ = [
     "CLONE_NEWCGROUP",
@@ -63,6 +64,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 PR_SET_SECCOMP = 22
+PR_SET_NAME = 15
 SECCOMP_MODE_FILTER = 2
 
 _AT_FDCWD = -100
@@ -164,10 +166,22 @@ def set_hostname(name: str) -> None:
     _check(libc().sethostname(ctypes.c_char_p(raw), ctypes.c_size_t(len(raw))), "sethostname")
 
 
-def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+@cache
+def _prctl() -> Any:
     fn = libc().prctl
     fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return _check(fn(option, arg2, arg3, arg4, arg5), f"prctl({option})")
+    return fn
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    result: int = _prctl()(option, arg2, arg3, arg4, arg5)
+    return result if result >= 0 else _check(result, f"prctl({option})")
+
+
+def set_process_name(name: str) -> None:
+    """The name ``ps``, ``top`` and ``perf`` show for this process (at most 15 bytes)."""
+    raw = ctypes.create_string_buffer(name.encode()[:15])
+    prctl(PR_SET_NAME, ctypes.addressof(raw))
 
 
 class _CapHeader(ctypes.Structure):
@@ -207,12 +221,28 @@ def drop_capabilities() -> None:
         _syscall("capset", ctypes.byref(header), data)
 
 
+class _Fprog(ctypes.Structure):
+    """``struct sock_fprog``: a seccomp program's length (in instructions) and address."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class PreparedFilter:
+    """A compiled seccomp program laid out in memory once (in the zygote), so a forked
+    child loads it with a single ``prctl`` and builds nothing (no ctypes types, no copies)."""
+
+    __slots__ = ("_buf", "_prog", "address")
+
+    def __init__(self, program: bytes) -> None:
+        self._buf = ctypes.create_string_buffer(program, len(program))
+        self._prog = _Fprog(len(program) // 8, ctypes.cast(self._buf, ctypes.c_void_p))
+        self.address = ctypes.addressof(self._prog)
+
+    def install(self) -> None:
+        """Load the filter for this thread (and everything it later starts)."""
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self.address)
+
+
 def install_bpf(program: bytes) -> None:
     """Load a compiled seccomp BPF program (``struct sock_filter[]``) for this thread."""
-
-    class _Fprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    buf = ctypes.create_string_buffer(program, len(program))
-    prog = _Fprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog))
+    PreparedFilter(program).install()

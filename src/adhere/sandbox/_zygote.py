@@ -82,6 +82,8 @@ class _State:
         self.job_dir = "/tmp/job"
         self.bpf: bytes | None = None
         self.bpf_with_processes: bytes | None = None
+        # Laid out once here, so a child loads its filter with one prctl (see _child).
+        self.filters: dict[bool, _linux.PreparedFilter] = {}
         self.seccomp_ok = False
         self.shm = mmap.mmap(-1, 16, flags=mmap.MAP_SHARED)
         self.devnull = os.open(os.devnull, os.O_RDWR)
@@ -302,6 +304,8 @@ def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
     if prot["filesystem"] != "private-root":
         _leave_root(state)
     if _linux.IS_LINUX:
+        with contextlib.suppress(OSError):  # jobs inherit it: "adhere-sandbox" in ps, top and perf
+            _linux.set_process_name("adhere-sandbox")
         try:
             _linux.prctl(_linux.PR_SET_DUMPABLE, 0)
         except OSError as exc:
@@ -326,6 +330,11 @@ def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
             state.seccomp_ok = _probe_seccomp(state.bpf)
             if not state.seccomp_ok:
                 state.bpf = state.bpf_with_processes = None
+            elif state.in_pid_ns:
+                state.filters = {
+                    False: _linux.PreparedFilter(state.bpf),
+                    True: _linux.PreparedFilter(state.bpf_with_processes),
+                }
         except OSError as exc:
             state.error("seccomp", exc)
     prot["seccomp"] = state.seccomp_ok
@@ -435,12 +444,10 @@ def _child(state: _State, job: dict[str, Any], fds: dict[str, int]) -> None:
         if processes > 1:
             _rlimit(resource.RLIMIT_NPROC, processes + 64)
         if state.seccomp_ok:
-            if state.in_pid_ns:
-                bpf = state.bpf_with_processes if processes > 1 else state.bpf
-            else:
-                bpf = _seccomp.compile_filter(allow_processes=processes > 1, own_pid=os.getpid())
-            assert bpf is not None
-            _linux.install_bpf(bpf)
+            if state.filters:
+                state.filters[processes > 1].install()
+            else:  # no pid namespace: the filter names this child's own pid
+                _linux.install_bpf(_seccomp.compile_filter(allow_processes=processes > 1, own_pid=os.getpid()))
     except BaseException:
         os._exit(73)
     _harness.run_job(job, state.shm)
