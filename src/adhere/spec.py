@@ -53,10 +53,12 @@ __all__ = ["IFEVAL_VARIANTS", "Node", "Spec", "parse_node"]
 
 
 def _variant_texts(text: str) -> dict[str, str]:
-    lines = text.split("\n")
-    no_first = "\n".join(lines[1:]).strip()
-    no_last = "\n".join(lines[:-1]).strip()
-    no_both = "\n".join(lines[1:-1]).strip()
+    # IFEval joins ``text.split("\n")`` without its first and/or last line: the same
+    # as cutting at the first and last newline (nothing is left without one).
+    first, last = text.find("\n"), text.rfind("\n")
+    no_first = text[first + 1 :].strip() if first >= 0 else ""
+    no_last = text[:last].strip() if last >= 0 else ""
+    no_both = text[first + 1 : last].strip() if first < last else ""
     return {
         "as_is": text,
         "no_stars": text.replace("*", ""),
