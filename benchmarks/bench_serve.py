@@ -399,8 +399,12 @@ def run_scenarios(
     scenarios: Sequence[tuple[str, int, int, int]],
     fresh: bool,
     limit_s: float | None = None,
+    rounds: int = 1,
 ) -> None:
     """Each scenario (name, samples per request, requests, clients) against both servers in turn.
+
+    ``rounds`` > 1: the servers alternate that many times and each shows its fastest round
+    (the round other work on the machine disturbed least; both sides get the same chance).
 
     ``limit_s``: the per-program time limit of a code suite; each line then shows the
     ceiling it imposes (:func:`limit_ceiling`, counted from adhere's reasons in that scenario).
@@ -408,7 +412,7 @@ def run_scenarios(
     warm = batches(samples, 16, 4, fresh)
     for url, body_fn, _ in (ours, base) if base is not None else (ours,):
         asyncio.run(drive(url, [body_fn(b) for b in warm], 16, 2))
-    print(title)
+    print(title + (f"; best of {rounds} alternating rounds per scenario" if rounds > 1 else ""))
     header = f"{'scenario':<10} {'clients':>7} | {'ours r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14}"
     if base is not None:
         header += f" | {'base r/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cores s/g/o':>14} | {'ratio':>6} {'/core':>6}"
@@ -419,17 +423,27 @@ def run_scenarios(
     print("-" * len(header))
     cores = os.cpu_count() or 1
     for name, size, count, clients in scenarios:
-        chunks = batches(samples, size, count, fresh)
-        mine = measure(ours[0], [ours[1](b) for b in chunks], size, clients, ours[2])
+        mine: Result | None = None
+        theirs: Result | None = None
+        agree = compared = 0
+        for _ in range(max(1, rounds)):  # the servers alternate; each keeps its fastest round
+            chunks = batches(samples, size, count, fresh)  # fresh texts every round: no memo of a past round
+            m = measure(ours[0], [ours[1](b) for b in chunks], size, clients, ours[2])
+            mine = m if mine is None or m.rewards_per_s > mine.rewards_per_s else mine
+            if base is not None:
+                t = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
+                theirs = t if theirs is None or t.rewards_per_s > theirs.rewards_per_s else theirs
+                agree += sum(a == b for a, b in zip(m.rewards, t.rewards, strict=True))
+                compared += len(m.rewards)
+        assert mine is not None
         line = f"{name:<10} {clients:>7} | {mine.rewards_per_s:>9.0f} {mine.p50_ms:>7.1f} {mine.p99_ms:>7.1f}"
         line += f" {mine.load!s:>14}"
         note = f"  (errors: {mine.errors})" if mine.errors else ""
-        if base is not None:
-            theirs = measure(base[0], [base[1](b) for b in chunks], size, clients, base[2])
+        if theirs is not None:
             ratio = mine.rewards_per_s / theirs.rewards_per_s
             assert mine.load is not None and theirs.load is not None
             per_core = ratio * theirs.load.server / max(mine.load.server, 1e-9)
-            same = sum(a == b for a, b in zip(mine.rewards, theirs.rewards, strict=True)) / len(mine.rewards)
+            same = agree / compared
             line += f" | {theirs.rewards_per_s:>9.0f} {theirs.p50_ms:>7.1f} {theirs.p99_ms:>7.1f} {theirs.load!s:>14}"
             line += f" | {ratio:>5.1f}x {per_core:>5.1f}x {same:>6.1%}"
             if mine.errors or theirs.errors:
@@ -480,6 +494,13 @@ def main() -> None:
     )
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="IFEval: the servers alternate this many times per scenario, each keeps its fastest round",
+    )
+    ap.add_argument("--code-rounds", type=int, default=1, help="--rounds for the (long) HumanEval scenarios")
+    ap.add_argument(
         "--only",
         nargs="+",
         metavar="SCENARIO:CLIENTS",
@@ -516,6 +537,7 @@ def main() -> None:
                     + [(f"batch{bs}", bs, args.batches, c) for c in (1, 4, 16)]
                 ),
                 fresh,
+                rounds=args.rounds,
             )
         if args.suite in ("humaneval", "both"):
             n = args.code_samples
@@ -536,6 +558,7 @@ def main() -> None:
                     ),
                     False,
                     limit_s=CODE_LIMIT_S,
+                    rounds=args.code_rounds,
                 )
     finally:
         for p in procs:
