@@ -614,6 +614,7 @@ class _JobRun:
         self.offset = 0
         self.killed_at: float | None = None
         self.reaped = False
+        self.kill_after_report = False
         self.quit = False
         self.pid = 0
         self.pidfd = -1
@@ -809,11 +810,12 @@ class _JobRun:
         with contextlib.suppress(OSError):
             rang = bool(os.read(self.bell, 1))
         self.report["finished"] = rang
-        if rang or self.killed_at is not None:
-            # Results are complete (or the job was stopped): end the process now; its
-            # exit status adds nothing, and reaping it can wait until after the report.
-            self.kill(None)
-        else:
+        if rang and self.killed_at is None:
+            # Results are complete and the child waits to be killed (see _harness._linger):
+            # the kill follows the report, so the child's teardown, which a kill may
+            # schedule ahead of this process on its CPU, does not delay the report.
+            self.kill_after_report = True
+        elif self.killed_at is None:
             self.reap(block=True)
         self.report["wall"] = time.monotonic() - self.t0
         self.report["result_bytes"] = self.sent[_protocol.OUTPUT]
@@ -822,6 +824,8 @@ class _JobRun:
 
     def finish(self) -> None:
         """After the report: reap, sweep stragglers, wipe the work area, close files."""
+        if self.kill_after_report:
+            self.kill(None)
         self.reap(block=True)
         _sweep(self.state, self.processes)
         for fd in (self.result_fd, self.bell, self.pidfd, self.stdout):
