@@ -94,6 +94,29 @@ def test_probabilities_side_by_side_bit_for_bit(
     assert [t for t, (ours, _), e in zip(texts, grouped, expected, strict=True) if ours.tolist() != e] == []
 
 
+SHORT_TEXTS = [
+    "YES", "NO", "OK", "สวัสดี", "Привет", "日本", "ça va", "hola amigo", "Γεια", "שלום", "abc", "THE END",
+    "I AM", "x y z", "Ärger", "مرحبا", "안녕", "YES!!", "NO WAY",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("handover", [_langdetect._LOCKSTEP_MIN, 10, 30])
+def test_trials_started_ahead_bit_for_bit(
+    factory: DetectorFactory, handover: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts with few n-grams start all trials at once; the ones started from a wrong
+    place (an earlier trial converged before the limit) are dropped and run again, and
+    the last rows are handed over mid-trial. Every probability stays langdetect's."""
+    monkeypatch.setattr(_langdetect, "_LOCKSTEP_MIN", handover)
+    feats = _langdetect.features_many([_langdetect.prepare(t) for t in SHORT_TEXTS])
+    assert sum(0 < len(f) <= _langdetect._AHEAD_FEATURES for f in feats) >= 10
+    voted = _langdetect.vote_many(feats)
+    expected = [reference(factory, t)[1] for t in SHORT_TEXTS]
+    assert [t for t, (ours, _), e in zip(SHORT_TEXTS, voted, expected, strict=True) if ours.tolist() != e] == []
+    answers = [reference(factory, t)[0] for t in SHORT_TEXTS]
+    assert _langdetect.answer_many(feats) == answers
+
+
 def test_features_of_joined_texts_equal_each_alone(ifeval_responses: list[str]) -> None:
     pieces = [*ifeval_responses[:60], *EDGE_TEXTS, "", "A", "AB CD", " x ", "ÉCOLE  ", "x"]
     prepared = [_langdetect.prepare(t) for t in pieces]

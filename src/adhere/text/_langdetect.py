@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._langdetect_model import CODE_BITS, LangdetectModel, load_model
-from ._seeded_draws import DrawSource, make_source
+from ._seeded_draws import BulkSource, DrawSource, make_source
 from .language import SEED
 
 __all__ = [
@@ -403,6 +403,7 @@ def _run(d: _Detection, stop_when_decided: bool) -> None:
 # -- 4b. many texts in lockstep ------------------------------------------------------------
 
 _LOCKSTEP_MIN = 6  # below this many texts a step costs more than a text alone
+_AHEAD_FEATURES = 8  # texts with at most this many n-grams start all their trials at once
 _LOCKSTEP_MAX = 512  # texts per lockstep run: its arrays stay small (a step's factors: 1.1 MB)
 _ROW_DRAWS = 121  # draws gathered per text at a time (24 blocks and the first draw)
 
@@ -425,34 +426,83 @@ def _sums_agree() -> bool:
 _SUMS_AGREE = _sums_agree()
 
 
+class _Trial:
+    """One trial of one text, run as a row of the lockstep.
+
+    It reads its own copy of the text's draw source, placed where the trial starts
+    (``before``: the source's state before the trial's ``gauss``). A trial started
+    ahead of time assumes the trials before it ran to the iteration limit; its result
+    counts only if the text's source, once those trials are done, stands at ``before``.
+    """
+
+    __slots__ = ("before", "d", "number", "source", "weight")
+
+    def __init__(self, d: _Detection, number: int, source: Any = None) -> None:
+        self.d = d
+        self.number = number
+        if source is None:  # the text's own next trial, on its own source
+            d.begin_trial()
+            self.before: tuple[int, int, float | None] | None = None
+            self.source: Any = d.source
+            self.weight = d.weight
+        else:
+            self.before = source.state()
+            self.source = source
+            self.weight = (ALPHA_DEFAULT + source.gauss() * ALPHA_WIDTH) / BASE_FREQ
+
+
+def _bulk(d: _Detection) -> BulkSource:
+    """The text's draw source as the bulk reader (the only kind a lockstep runs on)."""
+    assert isinstance(d.source, BulkSource)
+    return d.source
+
+
+def _trials_ahead(d: _Detection) -> list[_Trial]:
+    """Every trial of ``d`` at once, each assuming the ones before ran to the limit."""
+    trials = [_Trial(d, 0, _bulk(d).fork())]
+    for number in range(1, N_TRIAL):
+        source = trials[-1].source.fork()
+        source.advance(ITERATION_LIMIT + 1)
+        trials.append(_Trial(d, number, source))
+    return trials
+
+
 def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
     """Run many detections at once: one numpy call per operation for all of them.
 
-    Each step advances every text by one block (one draw at a trial's start, five
-    after), with the very same floating-point operations as :func:`_run`: the factors
-    ``p(feature) + weight``, their left-fold product starting from the distribution
-    (padding factors of exactly 1.0 for one-draw blocks), the left-fold sum over the
-    languages in order (down the language axis, see :func:`_sums_agree`), the division
-    and the maximum; a finished trial adds ``distribution / 7`` to the text's average
-    and the margin test of :func:`_margin_decides` runs on the same values. Texts
-    leave when finished; the last few are finished one at a time (:func:`_run`).
+    Each row is one trial of one text. Each step advances every row by one block (one
+    draw at a trial's start, five after), with the very same floating-point
+    operations as :func:`_run`: the factors ``p(feature) + weight``, their left-fold
+    product starting from the distribution (padding factors of exactly 1.0 for
+    one-draw blocks), the left-fold sum over the languages in order (down the language
+    axis, see :func:`_sums_agree`), the division and the maximum. A finished trial is
+    then replayed on its text's source and adds ``distribution / 7`` to the text's
+    average, in trial order. Texts with few n-grams rarely converge, so their trials
+    each run the full 1,001 draws, one after another: those start all seven trials at
+    once, each assuming the ones before ran to the limit, and a trial whose assumption
+    fails is dropped and run again from the right place. Texts leave when finished;
+    the last few are finished one at a time (:func:`_run`).
     """
     m = model()
     probs = m.probs
     n_langs = len(m.langs)
     uniform = 1.0 / n_langs
-    active = list(ds)
-    k = len(active)
+    jobs: list[_Trial | None] = []
+    for d in ds:
+        if len(d.feats) <= _AHEAD_FEATURES:
+            jobs += _trials_ahead(d)
+        else:
+            jobs.append(_Trial(d, 0))
+    pending: dict[int, dict[int, tuple[np.ndarray, int, Any]]] = {id(d): {} for d in ds}  # finished, not yet counted
+    k = len(jobs)
     width = _ROW_DRAWS
-    dist = np.empty((n_langs, k))  # per text (column): normalised distribution after the last block
-    weights = np.empty((k, n_langs))  # per text (row): the trial's smoothing weight, repeated
-    langprob = np.zeros((k, n_langs))  # per text (row): the running average of finished trials
-    trials = np.zeros(k, dtype=np.intp)  # trials finished
-    offset = np.zeros(k, dtype=np.intp)  # draws of the trial under way before rows[i, 0]
+    dist = np.empty((n_langs, k))  # per row (column): normalised distribution after the last block
+    weights = np.empty((k, n_langs))  # per row: the trial's smoothing weight, repeated
+    offset = np.zeros(k, dtype=np.intp)  # draws of the trial before rows[i, 0]
     at = np.zeros(k, dtype=np.intp)  # the next draw's column in rows
     rows = np.empty((k, width), dtype=np.intp)  # profile rows of the coming draws
     flat_rows = rows.reshape(-1)
-    block_cols = np.arange(k) * width + np.arange(_BLOCK)[:, None]  # (draw, text) -> flat_rows
+    block_cols = np.arange(k) * width + np.arange(_BLOCK)[:, None]  # (draw, row) -> flat_rows
     last_start = width - _BLOCK
     block = _BLOCK
     conv_threshold = CONV_THRESHOLD
@@ -460,30 +510,51 @@ def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
     multiply = np.multiply
     add = np.add
     divide = np.divide
-    starting: list[int] = []  # texts whose next block is a trial's first (one draw)
+    starting: list[int] = []  # rows whose next block is a trial's first (one draw)
 
-    def begin(i: int, d: _Detection) -> None:
-        d.begin_trial()
-        weights[i] = d.weight
+    running: dict[int, list[_Trial]] = {id(d): [] for d in ds}  # each text's rows
+    row_of: dict[_Trial, int] = {}
+
+    def place(i: int, job: _Trial) -> None:
+        jobs[i] = job
+        row_of[job] = i
+        weights[i] = job.weight
         offset[i] = at[i] = 0
-        rows[i] = d.feats[d.source.peek(width)]
+        rows[i] = job.d.feats[job.source.peek(width)]
         dist[:, i] = uniform
         starting.append(i)
 
-    for i, d in enumerate(active):
-        begin(i, d)
+    def count(d: _Detection) -> bool:
+        """Count d's finished trials in order; True when d needs no more trials."""
+        results = pending[id(d)]
+        while d.trial in results:
+            final, draws, before = results.pop(d.trial)
+            if _bulk(d).state() != before:  # started from the wrong place: run it again
+                return False
+            d.begin_trial()
+            d.done = draws
+            if d.end_trial(final, stop_when_decided):
+                return True
+        return d.trial >= N_TRIAL
+
+    for i, job in enumerate(jobs):
+        assert job is not None
+        if job.before is not None:
+            running[id(job.d)].append(job)
+        place(i, job)
     furthest = 0  # at least max(at)
     longest = 0  # at least the most draws of a trial under way
-    while len(active) >= _LOCKSTEP_MIN:
-        if furthest > last_start:  # some are out of gathered draws: fetch the next ones
+    while len(jobs) >= _LOCKSTEP_MIN:
+        if furthest > last_start:  # some rows are out of gathered draws: fetch the next ones
             for i in np.flatnonzero(at > last_start).tolist():
-                d = active[i]
+                job = jobs[i]
+                assert job is not None
                 start = int(offset[i] + at[i])
-                rows[i] = d.feats[d.source.peek(start + width)[start:]]
+                rows[i] = job.d.feats[job.source.peek(start + width)[start:]]
                 offset[i] = start
                 at[i] = 0
             furthest = int(at.max())
-        factors = probs.take(flat_rows.take(block_cols + at), axis=0)  # (draw, text, language)
+        factors = probs.take(flat_rows.take(block_cols + at), axis=0)  # (draw, row, language)
         factors += weights
         at += block
         if starting:
@@ -494,55 +565,78 @@ def _lockstep(ds: list[_Detection], stop_when_decided: bool) -> None:
         furthest += block
         longest += block
         factors[0] *= dist.T
-        product = np.ascontiguousarray(multiply.reduce(factors, axis=0).T)  # (language, text)
+        product = np.ascontiguousarray(multiply.reduce(factors, axis=0).T)  # (language, row)
         divide(product, add.reduce(product, axis=0), out=dist)
         stop = dist.max(axis=0) > conv_threshold
         if longest > iteration_limit:
             draws = offset + at
             stop |= draws > iteration_limit
             longest = int(draws.max())
-        if not stop.any():
+        stopped = np.flatnonzero(stop).tolist()
+        if not stopped:
             continue
-        finished: list[int] = []
-        for i in np.flatnonzero(stop).tolist():  # a few per step: one text at a time
-            d = active[i]
-            d.source.advance(int(offset[i] + at[i]))
-            d.underway = False
-            row = langprob[i]
-            row += dist[:, i] / N_TRIAL
-            trial = int(trials[i])
-            trials[i] = trial + 1
-            if trial + 1 >= N_TRIAL:
-                finished.append(i)
-            elif stop_when_decided and trial >= _FIRST_DECIDABLE:
-                d.decided = _margin_decides(row, N_TRIAL - 1 - trial)
-                if d.decided is not None:
-                    finished.append(i)
-                    continue
-                begin(i, d)
+        dropped = False
+        for i in stopped:  # a few per step: one row at a time
+            job = jobs[i]
+            if job is None:  # dropped earlier in this step
+                continue
+            d = job.d
+            if job.before is None:  # the text's own trial: count it now, go on in this row
+                d.done = int(offset[i] + at[i])
+                if d.end_trial(dist[:, i], stop_when_decided):
+                    jobs[i] = None
+                    dropped = True
+                else:
+                    place(i, _Trial(d, d.trial))
+                continue
+            jobs[i] = None
+            dropped = True
+            mine = running[id(d)]
+            mine.remove(job)
+            results = pending[id(d)]
+            results[job.number] = (dist[:, i].copy(), int(offset[i] + at[i]), job.before)
+            if count(d):
+                gone = list(mine)
             else:
-                begin(i, d)
-        if finished:
-            for i in finished:
-                d = active[i]
-                d.langprob = langprob[i].copy()
-                d.trial = int(trials[i])
-            keep = np.flatnonzero(~np.isin(np.arange(len(active)), finished))
-            active = [active[i] for i in keep.tolist()]
-            dist, weights, langprob = np.ascontiguousarray(dist[:, keep]), weights[keep], langprob[keep]
-            trials, offset, at, rows = trials[keep], offset[keep], at[keep], rows[keep]
-            flat_rows = rows.reshape(-1)
-            block_cols = np.arange(len(active)) * width + np.arange(_BLOCK)[:, None]
-            relabel = np.full(k, -1)
+                here = _bulk(d).state()
+                if any(other.number == d.trial and other.before == here for other in mine):
+                    gone = []
+                else:  # the trials started ahead assumed a run to the limit that did not happen
+                    gone = list(mine)
+                    results.clear()
+                    place(i, _Trial(d, d.trial))  # from here on, its own trials one by one
+            for other in gone:
+                jobs[row_of[other]] = None
+            running[id(d)] = [other for other in mine if other not in gone]
+        if dropped and any(job is None for job in jobs):
+            keep = np.array([r for r, job in enumerate(jobs) if job is not None], dtype=np.intp)
+            relabel = np.full(len(jobs), -1)
             relabel[keep] = np.arange(len(keep))
-            starting = [int(relabel[i]) for i in starting]
-            k = len(active)
-    for i, d in enumerate(active):  # hand the rest over, mid-trial
-        d.langprob = langprob[i].copy()
-        d.trial = int(trials[i])
-        if d.underway:
-            d.done = int(offset[i] + at[i])
-            d.p = dist[:, i].copy()
+            starting = [int(relabel[i]) for i in starting if relabel[i] >= 0]
+            jobs = [jobs[r] for r in keep.tolist()]
+            row_of = {job: r for r, job in enumerate(jobs) if job is not None}
+            dist, weights = np.ascontiguousarray(dist[:, keep]), weights[keep]
+            offset, at, rows = offset[keep], at[keep], rows[keep]
+            flat_rows = rows.reshape(-1)
+            block_cols = np.arange(len(jobs)) * width + np.arange(_BLOCK)[:, None]
+    # Hand the rest over to _run: each unfinished text resumes its current trial if a
+    # row runs it from the right place, else starts that trial afresh.
+    current: dict[int, int] = {}
+    for r, job in enumerate(jobs):
+        if job is not None and job.number == job.d.trial and (job.before is None or job.before == _bulk(job.d).state()):
+            current[id(job.d)] = r
+    for d in ds:
+        if d.decided is not None or d.trial >= N_TRIAL:
+            continue
+        r = current.get(id(d), -1)
+        if r >= 0:
+            job = jobs[r]
+            if job is not None and job.before is not None:
+                d.begin_trial()  # the source catches up with the trial started ahead
+            d.done = int(offset[r] + at[r])
+            d.p = dist[:, r].copy()
+        else:
+            d.underway = False
         _run(d, stop_when_decided)
 
 
@@ -553,7 +647,7 @@ def vote_many(feats_list: list[np.ndarray], *, stop_when_decided: bool = False) 
     out: list[tuple[np.ndarray, int | None]] = []
     for start in range(0, len(feats_list), _LOCKSTEP_MAX):
         group = [_Detection(f, make_source(SEED)) for f in feats_list[start : start + _LOCKSTEP_MAX]]
-        if _SUMS_AGREE and len(group) >= _LOCKSTEP_MIN:
+        if _SUMS_AGREE and len(group) >= _LOCKSTEP_MIN and all(isinstance(d.source, BulkSource) for d in group):
             _lockstep(group, stop_when_decided)
         else:
             for d in group:

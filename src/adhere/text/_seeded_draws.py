@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["DrawSource", "make_source"]
+__all__ = ["BulkSource", "DrawSource", "make_source"]
 
 _TWO_PI = 2.0 * math.pi
 _INITIAL_WORDS = 1 << 15
@@ -142,6 +142,21 @@ class _BulkSource:
             self.peek(count)
             self._k += count
             self._pos = int(self._acc_at[self._k - 1]) + 1
+
+    def fork(self) -> _BulkSource:
+        """An independent reader at the same place of the stream (to read ahead)."""
+        other = _BulkSource(self._stream)
+        other._n, other._shift, other._pos, other._k = self._n, self._shift, self._pos, self._k
+        other._scanned, other._gauss_next = self._scanned, self._gauss_next
+        other._acc_at, other._acc_val = self._acc_at, self._acc_val  # replaced, never changed, on a rescan
+        return other
+
+    def state(self) -> tuple[int, int, float | None]:
+        """Where the reader stands: equal states give equal draws from here on."""
+        return self._pos, self._k, self._gauss_next
+
+
+BulkSource = _BulkSource  # the fast reader, by its public name (detection in lockstep needs it)
 
 
 class _RandomSource:
