@@ -212,7 +212,9 @@ def _tree_cpu(pid: int) -> float:
 
 def overhead(workers: int) -> dict[str, float]:
     """Median per-job cost of a one-line job run alone (wall, round trip), the CPU per job
-    of the whole machinery (supervisor, zygote, child), and a hostile loop's cost past its limit."""
+    of the whole machinery (supervisor, zygote, child; less sensitive to load than the round
+    trip, though a busy machine still slows every CPU second), and a hostile loop's cost past
+    its limit."""
     import resource
 
     from adhere.sandbox import Call, Job, Limits, LocalExecutor
@@ -394,8 +396,7 @@ def main() -> None:
     print(f"{'hostile infinite loop, 1 s limit: time past the limit':<58} {'':>12} {o['loop_past_limit_ms']:>7.0f} ms "
           f"{'':>7}  {'<= 50 ms':<16} {verdict(o['loop_past_limit_ms'] <= 50)}")  # fmt: skip
     print(f"(adhere's one-line job: {o['job_in_zygote_ms']:.2f} ms from fork to report inside the zygote; "
-          f"{o['job_cpu_ms']:.2f} ms of CPU per job for supervisor, zygote and child together, "
-          "which load does not inflate)")  # fmt: skip
+          f"{o['job_cpu_ms']:.2f} ms of CPU per job for supervisor, zygote and child together)")  # fmt: skip
 
 
 if __name__ == "__main__":
