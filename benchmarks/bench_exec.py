@@ -313,7 +313,11 @@ def main() -> None:
     parser.add_argument("--skip-evalplus", action="store_true")
     parser.add_argument("--record-broken", type=Path)
     parser.add_argument("--mbpp-tasks", type=int, default=100, help="MBPP+ tasks in --record-broken")
+    parser.add_argument("--overhead-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.overhead_json:  # in a fresh process: the main run's heap would slow the supervisor's GC
+        print(json.dumps(overhead(args.workers)))
+        return
     if args.record_broken:
         record_broken(args.record_broken, args.workers, args.mbpp_tasks)
         return
@@ -362,7 +366,8 @@ def main() -> None:
                 if (r["base_passed"], r["plus_passed"]) != (v[0] == "pass", v[1] == "pass")
             ]
             floor = compute_floor(samples)
-    o = overhead(args.workers)
+    _, proc = timed([sys.executable, __file__, "--overhead-json", "--workers", str(args.workers)])
+    o = json.loads(proc.stdout)
     load_after = os.getloadavg()
 
     print(f"\nbench_exec: {args.workers} workers for every harness, {os.cpu_count()} cores; load average "
