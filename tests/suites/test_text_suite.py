@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from adhere.errors import DatasetError
 from adhere.run import read_responses
 from adhere.spec import Spec
 from adhere.suites.base import ResponseRow, Sample, Suite
-from adhere.suites.text import TextSuite
+from adhere.suites.text import SCORE_CHUNK, TextSuite, gc_paused
 
 suite = TextSuite()
 
@@ -119,6 +120,34 @@ def test_default_scoring_judges_the_samples_spec() -> None:
     assert rows[1]["verdict"]["reason"] == "no response"
     assert suite.summarize(rows) == {"n": 3, "passed": 1, "failed": 2, "unscorable": 0, "pass_rate": 1 / 3}
     assert suite.summarize([])["pass_rate"] is None  # nothing judged is not 0
+
+
+def test_scoring_more_pairs_than_a_chunk_keeps_every_row_in_order_and_the_collector_as_it_was() -> None:
+    samples = [Sample(i, f"p{i}", Spec.parse({"check": "punctuation.no_comma"})) for i in range(SCORE_CHUNK + 5)]
+    responses = [ResponseRow("a, b" if i % 3 else "ab", key=i) for i in range(SCORE_CHUNK + 5)]
+    pairs, _ = suite.pair(samples, responses)
+    seen_enabled = []
+    rows = []
+    for row in suite.score(pairs):  # the consumer runs with the collector on: it is paused per chunk only
+        seen_enabled.append(gc.isenabled())
+        rows.append(row)
+    assert [r["key"] for r in rows] == list(range(SCORE_CHUNK + 5))
+    assert [r["verdict"]["outcome"] for r in rows] == ["pass" if i % 3 == 0 else "fail" for i in range(len(rows))]
+    assert all(seen_enabled) and gc.isenabled()
+
+
+def test_gc_paused_restores_the_callers_setting_even_on_errors() -> None:
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # the caller's choice stays
+    finally:
+        gc.enable()
 
 
 def test_load_keeps_good_rows_and_reports_bad_lines(tmp_path: Path) -> None:

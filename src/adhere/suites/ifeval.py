@@ -49,12 +49,11 @@ from ..spec import IFEVAL_VARIANTS, AllNode, CheckNode, LooseNode, Node, Spec
 from ..text.language import detect_many
 from ..verdict import Verdict
 from .base import Pair, Sample, register_suite
-from .text import TextSuite
+from .text import SCORE_CHUNK, TextSuite, gc_paused
 
 __all__ = ["IFEVAL_CHECKS", "IFEvalItem", "IFEvalSuite", "ifeval_spec", "instruction_node"]
 
 HF_DATASET = "google/IFEval"
-_DETECT_AHEAD = 1024  # responses whose languages are detected together (see IFEvalSuite.score)
 _RELATIONS = ("less than", "at least")
 _CONSTRAINED_OPTIONS = ["My answer is yes.", "My answer is no.", "My answer is maybe."]
 
@@ -363,12 +362,13 @@ class IFEvalSuite(TextSuite):
         langdetect's random walk, many side by side share each call.
         """
         it = iter(pairs)
-        while chunk := list(itertools.islice(it, _DETECT_AHEAD)):
-            texts = [text for pair in chunk if (text := self._asks_language(pair)) is not None]
-            if texts:
-                detect_many(texts)
-            for pair in chunk:
-                yield self.score_pair(pair)
+        while chunk := list(itertools.islice(it, SCORE_CHUNK)):
+            with gc_paused():
+                texts = [text for pair in chunk if (text := self._asks_language(pair)) is not None]
+                if texts:
+                    detect_many(texts)
+                rows = [self.score_pair(pair) for pair in chunk]
+            yield from rows
 
     @staticmethod
     def _asks_language(pair: Pair) -> str | None:

@@ -29,7 +29,10 @@ built-in suites rely on exactly the methods below.
 
 from __future__ import annotations
 
+import gc
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,30 @@ from ..spec import Spec
 from ..text.view import TextView
 from ..verdict import Verdict
 from .base import Pair, ResponseRow, Sample
+
+SCORE_CHUNK = 1024
+"""Pairs judged between two yields of :meth:`TextSuite.score` (the collector's pause, see :func:`gc_paused`)."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off while one chunk of pairs is judged.
+
+    Judging allocates many short-lived containers (views, verdicts, result rows) and each
+    young-generation collection walks all that are alive, a full one every loaded model as
+    well: 2-5 ms of a 47 ms IFEval pass. Reference counting frees everything as usual while
+    it is paused; cycles made meanwhile wait for the end of the chunk (bounded by
+    :data:`SCORE_CHUNK`), when the collector is back on. If the caller had disabled it, it
+    stays disabled; another thread scoring at the same time at worst gets it back early.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 __all__ = ["KEY_FIELDS", "RESPONSE_FIELDS", "TextSuite"]
 
@@ -247,9 +274,13 @@ class TextSuite:
         return TextView(pair.response.text, pair.sample.prompt)
 
     def score(self, pairs: Sequence[Pair]) -> Iterator[dict[str, Any]]:
-        """One result row per pair, in order (see :meth:`score_pair`)."""
-        for pair in pairs:
-            yield self.score_pair(pair)
+        """One result row per pair, in order (see :meth:`score_pair`), judged a chunk at a time
+        with the collector paused (:func:`gc_paused`)."""
+        it = iter(pairs)
+        while chunk := list(itertools.islice(it, SCORE_CHUNK)):
+            with gc_paused():
+                rows = [self.score_pair(pair) for pair in chunk]
+            yield from rows
 
     def base_row(self, pair: Pair) -> dict[str, Any]:
         """The fields every text result row starts with: key, prompt, response (the runner adds
