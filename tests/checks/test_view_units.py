@@ -68,6 +68,15 @@ def test_words_are_nltk_regexp_tokens(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80) | st.text(max_size=40))
+def test_word_count_is_the_number_of_nltk_regexp_tokens(text: str) -> None:
+    """word_count skips making the words for ASCII text; it must count exactly IFEval's tokens."""
+    from nltk.tokenize import RegexpTokenizer
+
+    assert TextView(text).word_count == len(RegexpTokenizer(r"\w+").tokenize(text))
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([*"ab .?!\n\"')", "Dr.", "U.S.", "...", " e.g. ", "3.5"]), max_size=40).map("".join))
 def test_sentence_count_is_bounded_by_end_marks(text: str) -> None:
     """length.sentences decides from this bound without tokenising: Punkt only ends a
