@@ -164,10 +164,12 @@ def test_repeats_prompt_defaults_to_the_samples_prompt() -> None:
 def test_memoised_views_are_shared_between_checks() -> None:
     view = TextView("SECTION 1 alpha beta. SECTION 2 gamma.")
     first = Spec.parse({"check": "length.words", "params": {"min": 1}}).evaluate(view)
-    assert "words" in view.__dict__  # computed once, then read by every later check
-    words = view.__dict__["words"]
-    Spec.parse({"check": "length.words", "params": {"max": 100}}).evaluate(view)
-    assert view.__dict__["words"] is words and first.passed
+    assert view.__dict__["word_count"] == 7 and first.passed  # computed once, then read by every later check
+    view.__dict__["word_count"] = 1000  # a later check that recomputed would see 7 and pass
+    assert not Spec.parse({"check": "length.words", "params": {"max": 100}}).evaluate(view).passed
+    sentences = view.sentences
+    Spec.parse({"check": "length.sentences", "params": {"min": 1}}).evaluate(view)
+    assert view.__dict__["sentences"] is sentences
 
 
 _KEYWORD_TEXT = st.lists(st.sampled_from([*"aAbB .,\n\u212a\u017fkKsS", "ab", "AB", "a.b"]), max_size=30).map("".join)
