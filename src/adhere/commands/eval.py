@@ -117,7 +117,7 @@ def eval_suite(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            "--batch-size", min=1, envvar="ADHERE_BATCH_SIZE", help="Rows per durable write. Default: adaptive."
+            "--batch-size", min=1, envvar="ADHERE_BATCH_SIZE", help="Rows per durable write (default: every 0.5 s)."
         ),
     ] = None,
     progress: Annotated[

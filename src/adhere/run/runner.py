@@ -40,7 +40,6 @@ __all__ = ["RUN_FILES", "EvalOutcome", "EvalRequest", "RunDirError", "pair_ident
 
 RUN_FILES = ("manifest.json", "results.jsonl", "summary.json")
 _KEY_FIELDS = ("key", "task_id", "id")
-MIN_BATCH, MAX_BATCH = 1, 1024
 MAX_STORED_PROBLEMS = 1000  # in manifest.json; a binary file passed as responses has one per line
 
 
@@ -59,7 +58,7 @@ class EvalRequest:
     resume: bool = False
     force: bool = False
     limit: int | None = None
-    batch_size: int | None = None  # None: adaptive (aim for about half a second per batch)
+    batch_size: int | None = None  # rows per durable write; None: a write every half second
     argv: Sequence[str] = ()
 
 
@@ -238,21 +237,25 @@ def open_manifest(out: Path, new: dict[str, Any], *, resume: bool) -> dict[str, 
     return new
 
 
+def _check_row(suite: Suite, pair: Pair, row: dict[str, Any]) -> None:
+    if "verdict" not in row:
+        raise AdhereError(f"suite {suite.name!r} wrote a row without a 'verdict' (key {pair.sample.key!r})")
+    if "sample" not in row:
+        row["sample"] = pair.response.sample_index if pair.response is not None else 0
+    got, want = row_identity(row, suite), pair_identity(pair)
+    if got != want:
+        shown = "no key" if got is None else f"key {got[0].decode()}, sample {got[1]}"
+        raise AdhereError(
+            f"suite {suite.name!r} wrote a row with {shown} for key {want[0].decode()}, sample {want[1]}; "
+            "rows must carry their sample's key and sample index, or runs could not be resumed"
+        )
+
+
 def _check_rows(suite: Suite, batch: Sequence[Pair], rows: list[dict[str, Any]]) -> None:
     if len(rows) != len(batch):
         raise AdhereError(f"suite {suite.name!r} returned {len(rows)} rows for {len(batch)} pairs")
     for pair, row in zip(batch, rows, strict=True):
-        if "verdict" not in row:
-            raise AdhereError(f"suite {suite.name!r} wrote a row without a 'verdict' (key {pair.sample.key!r})")
-        if "sample" not in row:
-            row["sample"] = pair.response.sample_index if pair.response is not None else 0
-        got, want = row_identity(row, suite), pair_identity(pair)
-        if got != want:
-            shown = "no key" if got is None else f"key {got[0].decode()}, sample {got[1]}"
-            raise AdhereError(
-                f"suite {suite.name!r} wrote a row with {shown} for key {want[0].decode()}, sample {want[1]}; "
-                "rows must carry their sample's key and sample index, or runs could not be resumed"
-            )
+        _check_row(suite, pair, row)
 
 
 def score_into(
@@ -264,40 +267,33 @@ def score_into(
     progress: ProgressSink | None = None,
     target_seconds: float = 0.5,
 ) -> int:
-    """Score ``pairs`` in batches and append the rows durably; returns rows written.
+    """Score ``pairs`` and append the rows durably as they come; returns rows written.
 
-    A batch is what the suite scores in one call (code suites fan a batch out to the
-    sandbox pool) and what is written with one fsync. With ``batch_size`` set, every
-    batch is written as soon as it is scored. With ``batch_size=None`` (adaptive) batches
-    grow while they finish quickly and shrink when slow, and scored rows are written
-    whenever ``target_seconds`` have passed since the last write: a kill loses at most
-    about that much work, while a fast text suite pays for one or two fsyncs in all.
+    The suite scores all the pairs as one stream and yields the rows in order (a code
+    suite keeps its sandbox pool full for the whole run: batches that each waited for
+    their slowest sample left the pool idle behind every program that ran into its time
+    limit). Rows are written, one fsync each time, every ``batch_size`` rows when that is
+    set, else whenever ``target_seconds`` have passed since the last write: a kill loses
+    at most about that much work, while a fast text suite pays for one or two fsyncs in all.
     """
-    size = batch_size or 16
-    i = written = 0
+    written = 0
     pending: list[dict[str, Any]] = []
     last_write = time.perf_counter()
-    while i < len(pairs):
-        batch = pairs[i : i + size]
-        t0 = time.perf_counter()
-        rows: list[dict[str, Any]] = []
-        for row in suite.score(batch):
-            rows.append(row)
-            if progress is not None:
-                progress.advance()
-        _check_rows(suite, batch, rows)
-        pending.extend(rows)
-        i += len(batch)
+    rows = iter(suite.score(pairs))
+    for index, pair in enumerate(pairs):
+        row = next(rows, None)
+        if row is None:
+            raise AdhereError(f"suite {suite.name!r} returned {index} rows for {len(pairs)} pairs")
+        _check_row(suite, pair, row)
+        pending.append(row)
+        if progress is not None:
+            progress.advance()
         now = time.perf_counter()
-        if batch_size is not None or now - last_write >= target_seconds:
+        if len(pending) >= batch_size if batch_size is not None else now - last_write >= target_seconds:
             written += store.append(pending)
             pending, last_write = [], now
-        if batch_size is None:
-            took = now - t0
-            if took < target_seconds / 2:
-                size = min(MAX_BATCH, size * 2)
-            elif took > target_seconds * 2:
-                size = max(MIN_BATCH, size // 2)
+    if next(rows, None) is not None:
+        raise AdhereError(f"suite {suite.name!r} returned more rows than the {len(pairs)} pairs")
     written += store.append(pending)
     return written
 

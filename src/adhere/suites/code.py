@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ from .code_extract import program_from_response
 __all__ = ["CodeSuite", "HumanEvalPlusSuite", "HumanEvalSuite", "MbppPlusSuite", "MbppSuite"]
 
 _TEXT_FIELDS = ("completion", "response", "output")
+SUBMIT_AHEAD = 1024
+"""Pairs whose jobs are in the sandbox pool at once while a suite scores (see ``CodeSuite.score``)."""
 
 
 def _norm_key(value: Any) -> str:
@@ -230,22 +234,29 @@ class CodeSuite:
         ).source
 
     def score(self, pairs: Sequence[Pair]) -> Iterator[dict[str, Any]]:
+        """One row per pair, in order. The jobs of up to :data:`SUBMIT_AHEAD` pairs are in the
+        sandbox pool at any time, so a program running into its time limit holds one slot
+        while the others go on, and a long run does not hold every job in memory at once."""
         tasks = [p.sample.payload for p in pairs if isinstance(p.sample.payload, CodeTask)]
         self.prepare(tasks)
-        plan: list[list[tuple[str, int]]] = []
-        jobs: list[Job] = []
-        for p in pairs:
-            task = p.sample.payload
-            entries: list[tuple[str, int]] = []
-            if isinstance(task, CodeTask) and p.response is not None:
-                for set_name, job in self.jobs_for(task, self.program_for(task, p.response)):
-                    entries.append((set_name, len(jobs)))
-                    jobs.append(job)
-            plan.append(entries)
-        futures = [self.executor.submit(j) for j in jobs]
-        for p, entries in zip(pairs, plan, strict=True):
-            results = {name: futures[i].result() for name, i in entries}
+        window: deque[tuple[Pair, dict[str, Future[JobResult]]]] = deque()
+        waiting = iter(pairs)
+        for p in itertools.islice(waiting, SUBMIT_AHEAD):
+            window.append((p, self._submit(p)))
+        while window:
+            p, futures = window.popleft()
+            results = {name: future.result() for name, future in futures.items()}
+            for nxt in itertools.islice(waiting, 1):
+                window.append((nxt, self._submit(nxt)))
             yield self.row(p, results)
+
+    def _submit(self, pair: Pair) -> dict[str, Future[JobResult]]:
+        """The pair's jobs, one per test set, handed to the sandbox pool."""
+        task = pair.sample.payload
+        if not isinstance(task, CodeTask) or pair.response is None:
+            return {}
+        program = self.program_for(task, pair.response)
+        return {name: self.executor.submit(job) for name, job in self.jobs_for(task, program)}
 
     def row(self, pair: Pair, results: Mapping[str, JobResult]) -> dict[str, Any]:
         task = pair.sample.payload
