@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
-import platform
 import sys
 from functools import cache
 from typing import Any
@@ -80,7 +78,17 @@ _SYSCALLS = {
 
 @cache
 def libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library, reached through the interpreter's own symbols (``dlopen(NULL)``).
+
+    Not ``ctypes.util.find_library``: that module imports ``subprocess`` and with it
+    ``threading``, whose after-fork hook then runs in every forked job (about a hundred
+    extra page faults, a tenth of a one-line job's CPU)."""
+    lib = ctypes.CDLL(None, use_errno=True)
+    if hasattr(lib, "prctl") or not IS_LINUX:
+        return lib
+    from ctypes import util  # pragma: no cover - a libc not linked into the interpreter
+
+    return ctypes.CDLL(util.find_library("c") or None, use_errno=True)  # pragma: no cover
 
 
 def _check(result: int, what: str) -> int:
@@ -91,9 +99,10 @@ def _check(result: int, what: str) -> int:
 
 
 def _syscall(name: str, *args: object) -> int:
-    nr = _SYSCALLS.get(platform.machine(), {}).get(name)
+    machine = os.uname().machine
+    nr = _SYSCALLS.get(machine, {}).get(name)
     if nr is None:
-        raise OSError(38, f"{name}: no syscall number known for {platform.machine()}")
+        raise OSError(38, f"{name}: no syscall number known for {machine}")
     fn = libc().syscall
     fn.restype = ctypes.c_long
     return _check(int(fn(ctypes.c_long(nr), *args)), name)

@@ -21,9 +21,9 @@ Standard library only: this module runs inside the zygote.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
+from collections.abc import Iterator
 from functools import cache
 
 __all__ = ["ALWAYS_DENIED", "available", "compile_filter", "library_version"]
@@ -69,11 +69,20 @@ class _ArgCmp(ctypes.Structure):
     ]
 
 
+def _candidates() -> Iterator[str]:
+    """The soname first; ``ctypes.util`` (which imports ``subprocess`` and ``threading``,
+    see ``_linux.libc``) only if that is not found."""
+    yield "libseccomp.so.2"
+    from ctypes import util
+
+    found = util.find_library("seccomp")
+    if found:
+        yield found
+
+
 @cache
 def _lib() -> ctypes.CDLL | None:
-    for name in ("libseccomp.so.2", ctypes.util.find_library("seccomp")):
-        if not name:
-            continue
+    for name in _candidates():
         try:
             lib = ctypes.CDLL(name, use_errno=True)
         except OSError:
