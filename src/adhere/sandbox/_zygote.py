@@ -842,32 +842,67 @@ class _JobRun:
 def serve(state: _State, ctl_in: int, ctl_out: int) -> None:
     ready = json.dumps(state.protections).encode()
     _protocol.send(ctl_out, _protocol.READY, 0, ready)
-    while True:
-        try:
-            header = _protocol.read_exact(ctl_in, _protocol.HEADER.size)
-        except EOFError:
-            return
-        if not header:
-            return
-        kind, job_id, n = _protocol.HEADER.unpack(header)
-        payload = _protocol.read_exact(ctl_in, n)
-        if kind == _protocol.QUIT:
-            return
-        if kind != _protocol.JOB:
-            continue
-        run: _JobRun | None = None
-        try:
-            run = _JobRun(state, job_id, pickle.loads(payload), ctl_in, ctl_out)
-            run.start()
-            report = run.supervise()
-        except Exception as exc:  # our own failure: report it, keep serving
-            report = {"reason": "internal", "error": f"{type(exc).__name__}: {exc}"}
-        _protocol.send(ctl_out, _protocol.DONE, job_id, json.dumps(report).encode())
-        if run is not None:
-            with contextlib.suppress(Exception):
-                run.finish()
-            if run.quit:
+    # The last job, killed after its report but perhaps still being torn down by the
+    # kernel (half a millisecond for a job's address space). Reaping blocks until that is
+    # done, so it waits for whichever comes first: the job's exit (its pidfd) or the next
+    # message, which is then handled only after the reap. A stream of single jobs overlaps
+    # the teardown with the supervisor's turn, the pool is at rest a moment after each
+    # report, and no job ever starts before the previous one is reaped and its area wiped.
+    pending: _JobRun | None = None
+    try:
+        while True:
+            if pending is not None and pending.pidfd >= 0:
+                waiting = select.poll()
+                waiting.register(ctl_in, select.POLLIN)
+                waiting.register(pending.pidfd, select.POLLIN)
+                with contextlib.suppress(InterruptedError):
+                    if any(fd == pending.pidfd for fd, _ in waiting.poll()):
+                        _settle(pending)
+                        pending = None
+            try:
+                header = _protocol.read_exact(ctl_in, _protocol.HEADER.size)
+            except EOFError:
                 return
+            if not header:
+                return
+            kind, job_id, n = _protocol.HEADER.unpack(header)
+            payload = _protocol.read_exact(ctl_in, n)
+            if pending is not None:
+                _settle(pending)
+                pending = None
+            if kind == _protocol.QUIT:
+                return
+            if kind != _protocol.JOB:
+                continue
+            run: _JobRun | None = None
+            try:
+                run = _JobRun(state, job_id, pickle.loads(payload), ctl_in, ctl_out)
+                run.start()
+                report = run.supervise()
+            except Exception as exc:  # our own failure: report it, keep serving
+                report = {"reason": "internal", "error": f"{type(exc).__name__}: {exc}"}
+            _protocol.send(ctl_out, _protocol.DONE, job_id, json.dumps(report).encode())
+            if run is None:
+                continue
+            if run.quit:
+                _settle(run)
+                return
+            if run.kill_after_report and run.processes == 1 and state.seccomp_ok and run.pidfd >= 0:
+                # One process (seccomp forbids forking), killed now: nothing of the job
+                # runs any more, only the kernel's teardown of it remains.
+                run.kill(None)
+                pending = run
+            else:
+                _settle(run)
+    finally:
+        if pending is not None:
+            _settle(pending)
+
+
+def _settle(run: _JobRun) -> None:
+    """Reap the job, sweep stragglers, wipe the work area (see ``_JobRun.finish``)."""
+    with contextlib.suppress(Exception):
+        run.finish()
 
 
 def main() -> None:
