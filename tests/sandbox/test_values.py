@@ -74,3 +74,46 @@ def test_subclasses_keep_their_name_and_their_value() -> None:
 
     back = decode(json.loads(encode([MyInt(3)])))
     assert back == [3] and back != [4] and type(back[0]).__name__ == "MyInt"
+
+
+_numbers = st.one_of(
+    st.integers(-(2**60), 2**60), st.integers(-(2**53) - 2, -(2**53) + 2), st.integers(2**53 - 2, 2**53 + 2),
+    st.floats(allow_nan=False), st.booleans(), st.just(-0.0), st.just(2.0**60),
+)  # fmt: skip
+
+
+def _twin(x: Any) -> Any:
+    """An equal number of another type (what a candidate may return for an expected value)."""
+    if isinstance(x, bool):
+        return int(x)
+    if isinstance(x, int):
+        return float(x) if float(x) == x else complex(x) if complex(x) == x else x
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer():
+        return int(x)
+    return complex(x, 0.0) if isinstance(x, float) and not math.isnan(x) else x
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_numbers, max_size=12), st.data())
+def test_number_lists_digest_like_equality(items: list[Any], data: st.DataObject) -> None:
+    """Lists of ints/floats/bools (the C-speed path) against element-wise twins, tuples of
+    them, and a changed element; and the generic path (a None inside) agrees with it."""
+    twins = [_twin(x) for x in items]
+    assert twins == items and _token(twins) == _token(items)
+    assert _token(tuple(items)) != _token(items)
+    assert _token([*items, None]) == _token([*twins, None])
+    if items:
+        i = data.draw(st.integers(0, len(items) - 1))
+        other = data.draw(_numbers)
+        changed = [*items[:i], other, *items[i + 1 :]]
+        assert (_token(changed) == _token(items)) == (changed == items)
+    nan_inside = [*items, math.nan]
+    assert _token(nan_inside) != _token(nan_inside)
+    assert _token([10**400, *items]) == _token([10**400, *twins]) != _token([10**400 + 1, *items])
+
+
+def test_large_number_lists_at_c_speed_match_the_generic_text() -> None:
+    tri = [1, 3, 2.0, 8.0] * 30_000  # HumanEval/130's shape: ints and floats mixed
+    assert _token(tri) == _token([float(x) for x in tri]) == _token([*tri[:-1], 8])
+    assert _token(tri) != _token([*tri[:-1], 8.5])
+    assert _token([2**53, 1.0]) == _token([2.0**53, 1]) and _token([-0.0]) == _token([0]) == _token([False])

@@ -103,6 +103,7 @@ def test_plus_suite_shares_runs_and_queues_the_longest_first(pool: Any) -> None:
         for text, whole in _programs(sample)[:4]:
             rank = sum(p.sample.key == key for p in pairs)
             pairs.append(Pair(sample, ResponseRow(text=text, key=key, sample_index=rank, raw={"whole": whole})))
+    on.prepare([samples[key].payload for key in PLUS_TASKS])  # reference runs, when not cached yet
     start = len(pool.submitted)
     rows_on = list(on.score(pairs))
     submitted = pool.submitted[start:]

@@ -38,6 +38,7 @@ import itertools
 import json
 import math
 import os
+from array import array as _array
 from typing import Any
 
 __all__ = [
@@ -257,7 +258,9 @@ def _truth(value: Any) -> bool:
 #: Size (scalars + characters) above which a value travels as a digest.
 SIZE_LIMIT = 32_768
 _HASHABLE_SCALARS = frozenset({str, bytes, int, bool, float, complex, _NONE_TYPE})
-_REPR_SCALARS = frozenset({str, bytes, int, _NONE_TYPE})  # repr is already canonical
+_REPR_SCALARS = frozenset({str, bytes, _NONE_TYPE})  # repr is already canonical
+_NUMBERS = frozenset({int, float, bool, complex})
+_float_add0 = (0.0).__add__  # a number as a float, -0.0 as 0.0
 _TEXT_SCALARS = frozenset({str, bytes, _NONE_TYPE})
 _STRINGS = (str, bytes)
 _NUMERIC_OR_NONE = frozenset({int, bool, float, complex, _NONE_TYPE})
@@ -308,19 +311,45 @@ def _size_exceeds(value: Any, limit: int) -> bool:
 
 
 def _stext(x: Any) -> str:
-    """Canonical text of a scalar: equal scalars (``1 == 1.0 == True``) give equal text."""
+    """Canonical text of a scalar: equal scalars (``1 == 1.0 == True == 1+0j``) give equal
+    text. A number within 2**53 of zero reads as its float's ``repr`` (``1`` -> ``1.0``; ints
+    there are exact floats); integers beyond read as the integer. (Lists made only of
+    numbers are digested by :func:`_numbers_body` instead.)"""
     tp = _type(x)
     if tp is bool:
-        return "1" if x else "0"
+        return "1.0" if x else "0.0"
+    if tp is int:
+        return _repr(_float_add0(x)) if -_SAFE_FLOAT_INT < x < _SAFE_FLOAT_INT else _repr(x)
     if tp is float:
         if x != x:
             return "nan:" + _urandom(8).hex()  # NaN equals nothing
-        if x.is_integer() and -_SAFE_FLOAT_INT < x < _SAFE_FLOAT_INT:
-            return _repr(int(x))
-        return _repr(x)
+        if x.is_integer() and not -_SAFE_FLOAT_INT < x < _SAFE_FLOAT_INT:
+            return _repr(int(x))  # 2.0**60 == 2**60
+        return _repr(_float_add0(x))  # -0.0 + 0.0 is 0.0
     if tp is complex:
         return _stext(x.real) if x.imag == 0 else _repr(x)
     return _repr(x)
+
+
+def _numbers_body(value: Any, types: set[type]) -> str | None:
+    """A C-speed digest body for a list of numbers (ints, floats, bools, complex numbers
+    without an imaginary part) all finite and within 2**53 of zero: the float64 bytes of
+    each (exact for such ints; -0.0 made 0.0), so equal lists give equal bodies. Else None.
+    No list that equals such a list takes another path (equality needs equal elements,
+    and these properties are the elements' values)."""
+    if complex in types:
+        if not _all(x.imag == 0 for x in value if _type(x) is complex):
+            return None
+        value = [x.real if _type(x) is complex else x for x in value]
+    if not value:
+        return "N"
+    # A NaN first makes min/max NaN (the range check fails); elsewhere min/max skip it and
+    # still see every large int, so isfinite below never meets an int too large for a float.
+    if not (_min(value) > -_SAFE_FLOAT_INT and _max(value) < _SAFE_FLOAT_INT):
+        return None
+    if not _all(_map(_isfinite, value)):
+        return None
+    return "N" + _sha256(_array("d", _map(_float_add0, value)).tobytes()).hexdigest()
 
 
 def _part(value: Any) -> str:
@@ -343,7 +372,10 @@ def _token(value: Any) -> str:
         return _digest("V" + _stext(value))
     if tp is list or tp is tuple:
         types = _set(_map(_type, value))
-        if types <= _REPR_SCALARS:
+        numbers = _numbers_body(value, types) if types <= _NUMBERS else None
+        if numbers is not None:
+            body = numbers
+        elif types <= _REPR_SCALARS:
             body = _SEP.join(_map(_repr, value))
         elif types <= _HASHABLE_SCALARS:
             body = _SEP.join(_map(_stext, value))

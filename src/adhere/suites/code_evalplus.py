@@ -59,7 +59,7 @@ __all__ = [
     "time_limit",
 ]
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: digests read numbers as floats (sandbox._values._stext)
 MIN_TIME_LIMIT = 1.0
 TIME_LIMIT_FACTOR = 4.0
 SET_TIMEOUT_CAP = 60.0
