@@ -22,8 +22,9 @@ import ast
 import builtins
 import math
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from ..sandbox import Assert, Check, Test
@@ -32,7 +33,9 @@ from ..sandbox._values import Digest
 __all__ = [
     "RewriteReport",
     "defined_names",
+    "dump_test",
     "imported_names",
+    "load_test",
     "parse_quietly",
     "rewrite_assert",
     "rewrite_check_function",
@@ -190,10 +193,24 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def _make_judge(frame: ast.Expression, source: str) -> Callable[[tuple[Any, ...]], Any]:
-    code = compile(frame, "<assert>", "eval")
+class _Judge:
+    """The supervisor's side of a split assert: the frame evaluated over the holes' values.
 
-    def judge(values: tuple[Any, ...]) -> tuple[bool, str]:
+    Kept as source (what the rewrite cache stores) and compiled from it, so a fresh rewrite
+    and a cached one judge with the same code; a cached one compiles on first use.
+    """
+
+    __slots__ = ("_code", "assert_source", "frame_source")
+
+    def __init__(self, frame_source: str, assert_source: str, code: CodeType | None = None) -> None:
+        self.frame_source = frame_source
+        self.assert_source = assert_source
+        self._code = code
+
+    def __call__(self, values: tuple[Any, ...]) -> tuple[bool, str]:
+        code = self._code
+        if code is None:
+            code = self._code = compile(self.frame_source, "<assert>", "eval")
         scope = {f"__h{i}": v for i, v in enumerate(values)}
         try:
             result = eval(code, dict(_FRAME_GLOBALS), scope)
@@ -202,9 +219,7 @@ def _make_judge(frame: ast.Expression, source: str) -> Callable[[tuple[Any, ...]
         if _truthy(result):
             return True, ""
         shown = ", ".join(_short(v) for v in values)
-        return False, f"assertion failed: {source[:160]} (the program gave: {shown})"
-
-    return judge
+        return False, f"assertion failed: {self.assert_source[:160]} (the program gave: {shown})"
 
 
 def _short(value: Any) -> str:
@@ -216,18 +231,56 @@ def _short(value: Any) -> str:
 def rewrite_assert(statement: ast.Assert, allowed: set[str], *, label: str = "") -> Check | None:
     """One assert as a :class:`Check`, or None when it cannot be split safely."""
     splitter = _Splitter(allowed)
+    source = ast.unparse(statement.test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expression = ast.parse(ast.unparse(statement.test), mode="eval")
+        expression = ast.parse(source, mode="eval")
     body = splitter.split(ast.fix_missing_locations(expression).body)
     if not splitter.ok:
         return None
-    frame = ast.fix_missing_locations(ast.Expression(body=body))
+    # The frame is kept as source (what the rewrite cache stores) and compiled from it, so a
+    # fresh rewrite and a cached one judge with the same code.
+    frame_source = ast.unparse(ast.fix_missing_locations(ast.Expression(body=body)))
     try:
-        judge = _make_judge(frame, ast.unparse(statement.test))
+        code = compile(frame_source, "<assert>", "eval")
     except (SyntaxError, ValueError):  # pragma: no cover - unparse/parse round-trips
         return None
-    return Check(tuple(splitter.holes), judge, label=label)
+    return Check(tuple(splitter.holes), _Judge(frame_source, source, code), label=label)
+
+
+def check_from_parts(holes: Sequence[str], frame_source: str, assert_source: str, label: str) -> Check:
+    """A :class:`Check` rebuilt from what :func:`dump_test` kept (its frame compiled on first use)."""
+    return Check(tuple(holes), _Judge(frame_source, assert_source), label=label)
+
+
+def dump_test(test: Test) -> list[Any] | None:
+    """A rewritten test as plain JSON data (None: a kind the rewriter does not produce)."""
+    if isinstance(test, Check):
+        judge = test.judge
+        if not isinstance(judge, _Judge) or test.seconds is not None:
+            return None
+        return ["check", list(test.sources), judge.frame_source, judge.assert_source, test.label]
+    if isinstance(test, Assert) and test.seconds is None:
+        return ["assert", test.statement, test.label]
+    return None
+
+
+def load_test(data: Any) -> Test:
+    """The inverse of :func:`dump_test`.
+
+    Raises:
+        ValueError: ``data`` is not what :func:`dump_test` writes.
+    """
+    if isinstance(data, list) and len(data) == 5 and data[0] == "check":
+        _, holes, frame, source, label = data
+        strings = isinstance(frame, str) and isinstance(source, str) and isinstance(label, str)
+        if strings and isinstance(holes, list) and all(isinstance(h, str) for h in holes):
+            return check_from_parts(holes, frame, source, label)
+    if isinstance(data, list) and len(data) == 3 and data[0] == "assert":
+        _, statement, label = data
+        if isinstance(statement, str) and isinstance(label, str):
+            return Assert(statement, label=label)
+    raise ValueError(f"not a stored test: {str(data)[:80]}")
 
 
 def rewrite_statements(

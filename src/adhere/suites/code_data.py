@@ -18,8 +18,11 @@ without the base/plus split, so those suites ask for the release file instead.
 from __future__ import annotations
 
 import ast
+import contextlib
 import gzip
 import json
+import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +30,20 @@ from typing import Any
 
 from ..errors import DatasetError, require
 from ..sandbox import Assert, Test
+from . import code_asserts
 from .code_asserts import (
     RewriteReport,
     defined_names,
+    dump_test,
     imported_names,
+    load_test,
     parse_quietly,
     rewrite_assert,
     rewrite_check_function,
 )
-from .code_evalplus import file_md5, restore_mbpp_inputs
+from .code_evalplus import cache_dir, file_md5, restore_mbpp_inputs
 
-__all__ = ["CodeTask", "read_records", "tasks_from_records"]
+__all__ = ["CodeTask", "RewriteCache", "read_records", "tasks_from_records"]
 
 
 @dataclass(frozen=True)
@@ -119,18 +125,108 @@ def _text(row: Mapping[str, Any], name: str, source: str, line: int, *, default:
     return value
 
 
-def _humaneval(row: Mapping[str, Any], source: str, line: int) -> CodeTask:
+class RewriteCache:
+    """HumanEval test files already rewritten into tests, kept between runs.
+
+    Rewriting HumanEval's 164 ``check`` functions (parsing, splitting, unparsing) costs
+    about a quarter of a second, every run. An entry is keyed by the MD5 of everything the
+    rewrite reads (prompt, entry point, test file), and the file by the MD5 of the code
+    that rewrites (this module, :mod:`.code_asserts`, the sandbox's test types) and the
+    Python version (``ast.unparse`` differs between versions): a change to any of them
+    starts a new file, so a cached rewrite is always what the current code would produce.
+    It lives beside the reference outputs (``$ADHERE_CACHE_DIR/rewrites``); an unreadable
+    or unwritable cache only costs the time.
+    """
+
+    FORMAT = 1
+    MAX_ENTRIES = 20_000  # a file that grew past this starts over
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, Any] = {}
+        self.dirty = False
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(path.read_bytes())
+                if isinstance(data, dict) and data.get("format") == self.FORMAT and isinstance(data.get("tasks"), dict):
+                    self.entries = data["tasks"]
+
+    @classmethod
+    def default(cls) -> RewriteCache:
+        return cls(_rewrite_cache_path())
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        return file_md5("\0".join(parts).encode("utf-8", "surrogatepass"))
+
+    def get(self, key: str) -> tuple[tuple[Test, ...], str, RewriteReport] | None:
+        entry = self.entries.get(key)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            tests = tuple(load_test(t) for t in entry["tests"])
+            checks, asserts, why = entry["report"]
+            setup = entry["setup"]
+            if not isinstance(setup, str) or not isinstance(why, str):
+                return None
+            return tests, setup, RewriteReport(int(checks), int(asserts), why)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, key: str, tests: tuple[Test, ...], setup: str, report: RewriteReport) -> None:
+        data = [dump_test(t) for t in tests]
+        if self.path is None or any(d is None for d in data):
+            return
+        self.entries[key] = {"tests": data, "setup": setup, "report": [report.checks, report.asserts, report.why_not]}
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the entries added since loading (atomically; errors are ignored)."""
+        if not self.dirty or self.path is None:
+            return
+        entries = self.entries if len(self.entries) <= self.MAX_ENTRIES else {}
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"format": self.FORMAT, "tasks": entries}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        self.dirty = False
+
+
+def _rewrite_cache_path() -> Path | None:
+    """This rewriter's cache file, or None when its source cannot be read (no cache then)."""
+    from ..sandbox import _model
+
+    digest = []
+    for module in (sys.modules[__name__], code_asserts, _model):
+        try:
+            digest.append(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            return None
+    version = file_md5(b"\0".join(digest))
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return cache_dir() / "rewrites" / f"humaneval-{version}-f{RewriteCache.FORMAT}-py{py}.json"
+
+
+def _humaneval(row: Mapping[str, Any], source: str, line: int, cache: RewriteCache | None = None) -> CodeTask:
     key = _text(row, "task_id", source, line)
     prompt = _text(row, "prompt", source, line)
     entry = _text(row, "entry_point", source, line)
     canonical = prompt + _text(row, "canonical_solution", source, line)
     test = _text(row, "test", source, line)
+    cache_key = RewriteCache.key(prompt, entry, test)
+    cached = cache.get(cache_key) if cache is not None else None
+    if cached is not None:
+        tests, setup, report = cached
+        return CodeTask(key, prompt, prompt, entry, canonical, tests, setup, rewrite=report)
     try:
         allowed = defined_names(prompt) | imported_names(prompt)
-        tests, setup, report = rewrite_check_function(test, entry, allowed)
+        rewritten, setup, report = rewrite_check_function(test, entry, allowed)
     except SyntaxError as exc:
         raise DatasetError(f"{key}: the test does not parse: {exc}", source, line) from None
-    return CodeTask(key, prompt, prompt, entry, canonical, tuple(tests), setup, rewrite=report)
+    if cache is not None:
+        cache.put(cache_key, tuple(rewritten), setup, report)
+    return CodeTask(key, prompt, prompt, entry, canonical, tuple(rewritten), setup, rewrite=report)
 
 
 def _mbpp(row: Mapping[str, Any], source: str, line: int, sanitized: bool) -> CodeTask:
@@ -229,9 +325,15 @@ def detect_format(row: Mapping[str, Any]) -> str:
 
 
 def tasks_from_records(
-    records: Iterable[tuple[int, Any]], source: str, expect: set[str]
+    records: Iterable[tuple[int, Any]], source: str, expect: set[str], cache: RewriteCache | None = None
 ) -> tuple[list[CodeTask], list[DatasetError]]:
-    """Tasks from records of one of the ``expect`` formats; bad records become problems."""
+    """Tasks from records of one of the ``expect`` formats; bad records become problems.
+
+    HumanEval's rewritten tests come from ``cache`` (default: :meth:`RewriteCache.default`)
+    when it has them, and are added to it when not.
+    """
+    if cache is None and "humaneval" in expect:
+        cache = RewriteCache.default()
     tasks: list[CodeTask] = []
     problems: list[DatasetError] = []
     seen: set[str] = set()
@@ -246,7 +348,7 @@ def tasks_from_records(
             if fmt == "evalplus":
                 task = _evalplus(row, source, line)
             elif fmt == "humaneval":
-                task = _humaneval(row, source, line)
+                task = _humaneval(row, source, line, cache)
             else:
                 task = _mbpp(row, source, line, sanitized=fmt == "mbpp-sanitized")
         except DatasetError as exc:
@@ -258,4 +360,6 @@ def tasks_from_records(
             continue
         seen.add(ident)
         tasks.append(task)
+    if cache is not None:
+        cache.save()
     return tasks, problems
