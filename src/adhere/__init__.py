@@ -7,12 +7,44 @@ Public API::
     verdict = spec.evaluate("No commas here.")
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import AdhereError, BackendError, DatasetError, MissingExtraError, SandboxError, SpecError
-from .registry import REGISTRY, CheckInfo, Finding, Params, check
-from .spec import Spec
-from .subjects import Message, Response
-from .text.view import TextView
-from .verdict import Outcome, Verdict
+
+if TYPE_CHECKING:
+    from .registry import REGISTRY, CheckInfo, Finding, Params, check
+    from .spec import Spec
+    from .subjects import Message, Response
+    from .text.view import TextView
+    from .verdict import Outcome, Verdict
+
+# The rest is imported on first use (PEP 562): the registry pulls in pydantic, and
+# ``adhere eval humaneval`` (or a reward function for code) never needs it.
+_HOMES = {
+    "registry": ("REGISTRY", "CheckInfo", "Finding", "Params", "check"),
+    "spec": ("Spec",),
+    "subjects": ("Message", "Response"),
+    "text.view": ("TextView",),
+    "verdict": ("Outcome", "Verdict"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

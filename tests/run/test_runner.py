@@ -210,3 +210,25 @@ def test_a_run_directory_is_locked_while_in_use(tmp_path: Path, tiny_suite: str)
     finally:
         os.close(fd)
     assert run_eval(EvalRequest(tiny_suite, out, data=str(data), responses=responses, resume=True)).skipped == 3
+
+
+def test_a_suite_without_checks_records_none(tmp_path: Path, tiny_suite: str) -> None:
+    """``uses_checks = False``: the manifest lists no check versions, and resuming still works."""
+    from adhere.suites.base import SUITES
+
+    factory = SUITES[tiny_suite]
+
+    class NoChecks(factory):  # type: ignore[misc,valid-type]
+        uses_checks = False
+
+    SUITES["tiny-nochecks"] = NoChecks
+    try:
+        data, responses = make_inputs(tmp_path, n=6)
+        out = tmp_path / "run"
+        got = run_eval(EvalRequest("tiny-nochecks", out, data=str(data), responses=responses, limit=3))
+        assert got.rows == 3
+        assert orjson.loads((out / "manifest.json").read_bytes())["checks"] == {}
+        again = run_eval(EvalRequest("tiny-nochecks", out, data=str(data), responses=responses, resume=True))
+        assert again.rows == 6 and again.skipped == 3
+    finally:
+        SUITES.pop("tiny-nochecks", None)

@@ -8,14 +8,48 @@
 * :func:`run_statistics` and :func:`compare_runs`: everything a report shows.
 """
 
-from .bootstrap import Interval, bootstrap_mean, bootstrap_ratio
-from .breakdown import CheckStat, GroupStat
-from .compare import Flip, RunComparison, compare_runs
-from .effk import eff_at_k
-from .paired import PairedTest, paired_bootstrap, paired_test, permutation_test
-from .passk import pass_at_k
-from .stats import CurvePoint, MetricStat, RunStatistics, run_statistics
-from .units import UnitMetric, detect_layout, headline_metrics
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bootstrap import Interval, bootstrap_mean, bootstrap_ratio
+    from .breakdown import CheckStat, GroupStat
+    from .compare import Flip, RunComparison, compare_runs
+    from .effk import eff_at_k
+    from .paired import PairedTest, paired_bootstrap, paired_test, permutation_test
+    from .passk import pass_at_k
+    from .stats import CurvePoint, MetricStat, RunStatistics, run_statistics
+    from .units import UnitMetric, detect_layout, headline_metrics
+
+# Imported on first use (PEP 562): a code suite needs only :mod:`.passk`, and importing
+# this package must not pull in every statistics module on the way.
+_HOMES = {
+    "bootstrap": ("Interval", "bootstrap_mean", "bootstrap_ratio"),
+    "breakdown": ("CheckStat", "GroupStat"),
+    "compare": ("Flip", "RunComparison", "compare_runs"),
+    "effk": ("eff_at_k",),
+    "paired": ("PairedTest", "paired_bootstrap", "paired_test", "permutation_test"),
+    "passk": ("pass_at_k",),
+    "stats": ("CurvePoint", "MetricStat", "RunStatistics", "run_statistics"),
+    "units": ("UnitMetric", "detect_layout", "headline_metrics"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "CheckStat",

@@ -55,6 +55,7 @@ from .runner import (
     open_manifest,
     row_identity,
     run_lock,
+    uses_checks,
 )
 from .store import JsonlStore, fsync_dir, write_json_atomic
 
@@ -329,6 +330,7 @@ def run_generate(
             limit=request.limit,
             argv=request.argv,
             generator=generator,
+            uses_checks=uses_checks(suite),
         )
         manifest = open_manifest(request.out, manifest, resume=request.resume)
         results = JsonlStore(request.out / "results.jsonl")

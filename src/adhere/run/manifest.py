@@ -85,11 +85,14 @@ def build_manifest(
     limit: int | None,
     argv: Sequence[str] = (),
     generator: Mapping[str, Any] | None = None,
+    uses_checks: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a run about to start (see the module docstring).
 
     ``generator`` describes how responses were produced when a model backend made them
     (backend, model, sampling parameters, seed, n); resuming with a different one is refused.
+    ``uses_checks=False`` (a suite whose verdicts never come from registered checks, as
+    the code suites') records no check versions: listing them imports every check.
     """
     from .. import __version__
 
@@ -108,7 +111,7 @@ def build_manifest(
         },
         "limit": limit,
         "generator": dict(generator) if generator is not None else None,
-        "checks": check_versions(),
+        "checks": check_versions() if uses_checks else {},
         "python": sys.version.split()[0],
         "implementation": sys.implementation.name,
         "platform": {"system": uname.sysname, "release": uname.release, "machine": uname.machine},

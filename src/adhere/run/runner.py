@@ -162,6 +162,11 @@ def default_responses(suite: Suite, data: str | None) -> Path | None:
     return fn(data) if fn is not None else None
 
 
+def uses_checks(suite: Suite) -> bool:
+    """Whether the suite's verdicts come from registered checks (optional ``uses_checks``, default yes)."""
+    return bool(getattr(suite, "uses_checks", True))
+
+
 def load_samples(suite: Suite, data: str | None) -> tuple[list[Sample], list[str]]:
     """All the suite's samples and the dataset's problems.
 
@@ -346,6 +351,7 @@ def _run_locked(
         started=utc_now(),
         limit=request.limit,
         argv=request.argv,
+        uses_checks=uses_checks(suite),
     )
     manifest = open_manifest(request.out, manifest, resume=request.resume)
 

@@ -12,8 +12,9 @@ Resuming relies on each row naming its pair: the sample's key under ``key`` (or
 ``task_id`` / ``id``) and the response's ``sample_index`` under ``sample`` (the runner
 adds ``sample`` when a row lacks it). Optional hooks the runner uses when present:
 ``row_key(row)`` (where a row keeps its key, if elsewhere), ``problems`` (dataset rows
-``load`` skipped) and ``default_responses(data) -> Path | None`` (responses shipped with
-the data, as the demo suite's).
+``load`` skipped), ``default_responses(data) -> Path | None`` (responses shipped with
+the data, as the demo suite's) and ``uses_checks = False`` (verdicts never come from
+registered checks, so the manifest need not list, and import, them all).
 """
 
 from __future__ import annotations
@@ -95,11 +96,17 @@ def register_suite(name: str, factory: Callable[[], Suite]) -> None:
     SUITES[name] = factory
 
 
+_SUITE_MODULES = {name: "code" for name in ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")}
+"""Where a built-in suite is registered, when it is not the first module tried (a hint:
+``adhere eval humaneval`` need not import IFEval's checks; a wrong hint only costs time)."""
+
+
 def get_suite(name: str) -> Suite:
     """The built-in suite ``name`` (modules are imported on demand)."""
     import importlib
 
-    for module in ("ifeval", "demo", "code", "ifbench", "muldimif", "labels"):
+    home = _SUITE_MODULES.get(name.lower())  # try the suite's own module first
+    for module in ((home,) if home else ()) + ("ifeval", "demo", "code", "ifbench", "muldimif", "labels"):
         if name in SUITES:  # stop early: `adhere eval ifeval` need not import the sandbox and numpy
             break
         try:
