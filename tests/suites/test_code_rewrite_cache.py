@@ -34,7 +34,7 @@ def test_cached_rewrite_equals_a_fresh_one(tmp_path: Path) -> None:
     cache = RewriteCache(path)
     assert len(cache.entries) == 164
     cached = _load(cache)
-    assert len(cache.entries) == 164  # every task came from the file
+    assert cache.hits == 164  # every task came from the file
     assert [_shape(t) for t in cached] == [_shape(t) for t in fresh]
     # Every test is representable (no task silently skips the cache), and the judges agree.
     assert all(d is not None for t in fresh for d in (dump_test(x) for x in t.tests))
@@ -95,3 +95,32 @@ def test_the_default_cache_file_names_the_rewriter_version(tmp_path: Path, monke
     assert cache.path is not None and cache.path.parent == tmp_path / "rewrites"
     name = cache.path.name
     assert name.startswith("humaneval-") and name.endswith(".json") and "-py3." in name
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "__import__('os').system('true')",
+        "().__class__.__base__",
+        "__h0.__class__",
+        "__h7 == 1",  # a hole the check does not have
+        "open('/etc/passwd')",
+        "math.__dict__",
+        "[x for x in __h0]",
+        "(lambda: 1)()",
+        "__h0 ==",
+    ],
+)
+def test_a_stored_frame_the_splitter_could_not_make_is_rejected(tmp_path: Path, frame: str) -> None:
+    """Frames run in the supervisor: a tampered cache gets no more trust than the dataset."""
+    path = tmp_path / "rewrites.json"
+    records, _ = read_records(DATA)
+    fresh, _ = tasks_from_records(records[:1], "t", {"humaneval"}, cache=RewriteCache(path))
+    data = json.loads(path.read_bytes())
+    (entry,) = data["tasks"].values()
+    entry["tests"][0][2] = frame
+    path.write_text(json.dumps(data))
+    cache = RewriteCache(path)
+    tasks, _ = tasks_from_records(records[:1], "t", {"humaneval"}, cache=cache)
+    assert cache.hits == 0
+    assert [_shape(t) for t in tasks] == [_shape(t) for t in fresh]

@@ -196,30 +196,46 @@ def _truthy(value: Any) -> bool:
 class _Judge:
     """The supervisor's side of a split assert: the frame evaluated over the holes' values.
 
-    Kept as source (what the rewrite cache stores) and compiled from it, so a fresh rewrite
-    and a cached one judge with the same code; a cached one compiles on first use.
+    The frame's source is kept (what the rewrite cache stores) and the code is compiled
+    from it, so a fresh rewrite and a cached one judge with the same code.
     """
 
     __slots__ = ("_code", "assert_source", "frame_source")
 
-    def __init__(self, frame_source: str, assert_source: str, code: CodeType | None = None) -> None:
+    def __init__(self, frame_source: str, assert_source: str, code: CodeType) -> None:
         self.frame_source = frame_source
         self.assert_source = assert_source
         self._code = code
 
     def __call__(self, values: tuple[Any, ...]) -> tuple[bool, str]:
-        code = self._code
-        if code is None:
-            code = self._code = compile(self.frame_source, "<assert>", "eval")
         scope = {f"__h{i}": v for i, v in enumerate(values)}
         try:
-            result = eval(code, dict(_FRAME_GLOBALS), scope)
+            result = eval(self._code, dict(_FRAME_GLOBALS), scope)
         except Exception as exc:
             return False, f"assertion raised {type(exc).__name__}: {exc}"[:300]
         if _truthy(result):
             return True, ""
         shown = ", ".join(_short(v) for v in values)
         return False, f"assertion failed: {self.assert_source[:160]} (the program gave: {shown})"
+
+
+def _is_frame(tree: ast.Expression, holes: int) -> bool:
+    """Whether ``tree`` is a frame :class:`_Splitter` could have made: only frame nodes, the
+    names of the ``holes`` and the safe functions and types, ``math.<safe>``. A stored frame
+    runs in the supervisor, so it gets no more trust than the dataset it was made from."""
+    names = {f"__h{i}" for i in range(holes)} | _SAFE_TYPES | set(_SAFE_FUNCTIONS) | {"True", "False", "None", "math"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            ok = node.id in names and isinstance(node.ctx, ast.Load)
+        elif isinstance(node, ast.Attribute):
+            ok = isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in _SAFE_MATH
+        elif isinstance(node, ast.Call):
+            ok = _is_frame_call(node)
+        else:
+            ok = isinstance(node, _FRAME_NODES)
+        if not ok:
+            return False
+    return True
 
 
 def _short(value: Any) -> str:
@@ -249,8 +265,21 @@ def rewrite_assert(statement: ast.Assert, allowed: set[str], *, label: str = "")
 
 
 def check_from_parts(holes: Sequence[str], frame_source: str, assert_source: str, label: str) -> Check:
-    """A :class:`Check` rebuilt from what :func:`dump_test` kept (its frame compiled on first use)."""
-    return Check(tuple(holes), _Judge(frame_source, assert_source), label=label)
+    """A :class:`Check` rebuilt from what :func:`dump_test` kept.
+
+    Raises:
+        ValueError: the frame does not parse, or is not one the splitter could have made.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(frame_source, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"a stored frame does not parse: {exc}") from None
+    if not _is_frame(tree, len(holes)):
+        raise ValueError(f"a stored frame is not a frame: {frame_source[:80]}")
+    code = compile(tree, "<assert>", "eval")
+    return Check(tuple(holes), _Judge(frame_source, assert_source, code), label=label)
 
 
 def dump_test(test: Test) -> list[Any] | None:

@@ -145,6 +145,7 @@ class RewriteCache:
         self.path = path
         self.entries: dict[str, Any] = {}
         self.dirty = False
+        self.hits = 0
         if path is not None:
             with contextlib.suppress(OSError, ValueError):
                 data = json.loads(path.read_bytes())
@@ -169,6 +170,7 @@ class RewriteCache:
             setup = entry["setup"]
             if not isinstance(setup, str) or not isinstance(why, str):
                 return None
+            self.hits += 1
             return tests, setup, RewriteReport(int(checks), int(asserts), why)
         except (KeyError, TypeError, ValueError):
             return None
