@@ -223,3 +223,26 @@ def test_default_hub_data_without_the_hf_extra_says_what_to_install(tmp_path: Pa
     assert proc.returncode == 2
     no_traceback(proc)
     assert "pip install 'adhere[hf]'" in proc.stderr
+
+
+@pytest.mark.parametrize("flag", ["--dedupe", "--no-dedupe"])
+def test_code_eval_dedupe_flag(tmp_path: Path, flag: str) -> None:
+    """Byte-identical samples share one run by default; ``--no-dedupe`` runs each itself.
+    The program returns fresh random bytes, so only a shared run gives the samples the same
+    failure reason (two independent runs agree with probability 2**-64)."""
+    completion = "    import os\n    return os.urandom(8).hex()\n"
+    samples = tmp_path / "samples.jsonl"
+    samples.write_bytes(
+        b"".join(orjson.dumps({"task_id": "HumanEval/0", "completion": completion}) + b"\n" for _ in range(3))
+    )
+    data = ROOT / ".." / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
+    proc = adhere(
+        "eval", "humaneval", "--data", str(data), "--responses", str(samples), "--out", "run", flag, cwd=tmp_path
+    )
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    rows = [r for r in read_jsonl(tmp_path / "run" / "results.jsonl") if r["task_id"] == "HumanEval/0"]
+    assert [r["passed"] for r in rows] == [False, False, False]
+    reasons = {r["tests"][0]["reason"] for r in rows}
+    assert "the program gave: '" in next(iter(reasons))
+    assert len(reasons) == (1 if flag == "--dedupe" else 3)

@@ -124,6 +124,14 @@ def eval_suite(
         bool, typer.Option("--progress/--no-progress", envvar="ADHERE_PROGRESS", help="Progress bar on stderr.")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")] = False,
+    dedupe: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe/--no-dedupe",
+            envvar="ADHERE_DEDUPE",
+            help="Code suites: run byte-identical programs of the same task once and share the verdict.",
+        ),
+    ] = True,
     model: Annotated[
         str | None,
         typer.Option(
@@ -178,6 +186,8 @@ def eval_suite(
 
     if resume and force:
         _fail("--resume and --force contradict each other: --resume continues a run, --force starts it over")
+    # The code suites read it when they are made (adhere.suites.code.dedupe_default).
+    os.environ["ADHERE_DEDUPE"] = "1" if dedupe else "0"
     if resume and out is None:
         _fail("--resume needs --out: the run directory to continue")
     request = EvalRequest(
