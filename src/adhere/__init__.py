@@ -9,9 +9,9 @@ Public API::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_members
 from .errors import AdhereError, BackendError, DatasetError, MissingExtraError, SandboxError, SpecError
 
 if TYPE_CHECKING:
@@ -30,20 +30,6 @@ _HOMES = {
     "text.view": ("TextView",),
     "verdict": ("Outcome", "Verdict"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 __version__ = "0.1.0"
@@ -68,3 +54,5 @@ __all__ = [
     "__version__",
     "check",
 ]
+
+__getattr__, __dir__ = lazy_members(__name__, globals(), _HOMES, __all__)

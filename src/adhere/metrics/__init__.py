@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_members
 
 if TYPE_CHECKING:
     from .bootstrap import Interval, bootstrap_mean, bootstrap_ratio
@@ -35,20 +36,6 @@ _HOMES = {
     "stats": ("CurvePoint", "MetricStat", "RunStatistics", "run_statistics"),
     "units": ("UnitMetric", "detect_layout", "headline_metrics"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
@@ -74,3 +61,5 @@ __all__ = [
     "permutation_test",
     "run_statistics",
 ]
+
+__getattr__, __dir__ = lazy_members(__name__, globals(), _HOMES, __all__)
