@@ -657,6 +657,14 @@ class LocalExecutor:
         if report.get("exit") == 73:
             return JobResult("unscorable", reason="the sandbox could not set up the job's process", label=job.label)
         results = dict(run.results)
+        if job.stop_on_failure:
+            # The harness cannot see a wrong answer (the comparison happens here), so the
+            # job is cancelled when one arrives and the child may finish a few more tests
+            # before the cancel lands: how many depends on timing. Keep what a stop at the
+            # first failure gives, so the same program always gets the same verdict tree.
+            first_bad = min((i for i, r in results.items() if r.status != "passed"), default=None)
+            if first_bad is not None:
+                results = {i: r for i, r in results.items() if i <= first_bad}
         problem: tuple[Status, str] | None = None
         if run.tampered:
             problem = ("error", run.tampered)
