@@ -420,15 +420,19 @@ def apps_equal(got: Any, expected: Any) -> bool:
     return isinstance(expected, list) and len(expected) >= 1 and got == expected[0]
 
 
-def _syntax_error(program: str) -> str | None:
-    """Why the program does not compile, judged here without running it (ACECode's compile error)."""
-    try:
-        compile(program, "<response>", "exec")
-    except SyntaxError as exc:
+def _syntax_error(program: str, sandbox: Any) -> str | None:
+    """Why the program does not compile, judged here without running it (ACECode's compile error).
+
+    The compile is the sandbox's own (same file name and flags as in the child), and its
+    bytecode is what the executor then ships, so the program is compiled once.
+    """
+    code = sandbox.compiled(program, "<solution>")
+    if isinstance(code, bytes):
+        return None
+    exc = code.exception
+    if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _compile_failure(tests: CodeTests, reason: str) -> Verdict:
@@ -470,7 +474,7 @@ def _prepare(jobs: Sequence[CodeJob]) -> tuple[Any, list[Verdict | None], list[i
     built: list[Any] = []
     for i, (tests, response) in enumerate(jobs):
         program = last_code_block(response)
-        why = _syntax_error(program)
+        why = _syntax_error(program, sandbox)
         if why is not None:
             out[i] = _compile_failure(tests, why)
             continue

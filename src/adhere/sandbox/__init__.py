@@ -17,6 +17,7 @@ never enter the sandbox. Where the kernel refuses namespaces or seccomp, the exe
 says so once and keeps the protections it has (``adhere doctor`` lists them).
 """
 
+from ._compiled import CompileFailure, compiled
 from ._local import DEFAULT_PRELOAD, LocalExecutor, Protections, default_executor
 from ._model import (
     NO_EXPECTATION,
@@ -43,6 +44,7 @@ __all__ = [
     "Call",
     "Check",
     "Comparator",
+    "CompileFailure",
     "Digest",
     "Job",
     "JobResult",
@@ -54,5 +56,6 @@ __all__ = [
     "Stdio",
     "Test",
     "TestResult",
+    "compiled",
     "default_executor",
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import marshal
 import os
 import pickle
 import random
@@ -55,6 +56,7 @@ _loads = pickle.loads
 _pack = struct.pack
 _encode = _values.encode
 _compile = builtins.compile
+_unmarshal = marshal.loads
 _exec = builtins.exec
 _eval = builtins.eval
 _str = str
@@ -151,13 +153,21 @@ def run_job(job: dict[str, Any], shm: Any) -> None:
     _exit(0)
 
 
+def _code(job: dict[str, Any], source: str, filename: str, mode: str) -> Any:
+    """The code object for ``source``: the submitter's bytecode when it sent some (the same
+    compile, made before the fork, see ``_compiled``), else compiled here."""
+    data = job.get("compiled", {}).get((mode, filename, source))
+    if data is not None:
+        return _unmarshal(data)
+    return _compile(source, filename, mode, dont_inherit=True, optimize=0)
+
+
 def _load(job: dict[str, Any], namespace: dict[str, Any], out: _Out, nonce: str) -> bool:
     try:
-        code = _compile(job["program"], job.get("filename", "<solution>"), "exec", dont_inherit=True)
-        _exec(code, namespace)
+        _exec(_code(job, job["program"], job.get("filename", "<solution>"), "exec"), namespace)
         setup = job.get("setup") or ""
         if setup:
-            _exec(_compile(setup, "<setup>", "exec", dont_inherit=True), namespace)
+            _exec(_code(job, setup, "<setup>", "exec"), namespace)
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return False
@@ -201,13 +211,13 @@ def _run_calls(job: dict[str, Any], out: _Out, nonce: str, shm: Any) -> None:
                 for source in payload:
                     code = compiled.get(source)
                     if code is None:
-                        code = compiled[source] = _compile(source, "<test>", "eval", dont_inherit=True)
+                        code = compiled[source] = _code(job, source, "<test>", "eval")
                     values.append(_eval(code, namespace))
                 text = _encode(tuple(values))
             else:  # "exec": an assert-style statement, judged by completing
                 code = compiled.get(payload)
                 if code is None:
-                    code = compiled[payload] = _compile(payload, "<test>", "exec", dont_inherit=True)
+                    code = compiled[payload] = _code(job, payload, "<test>", "exec")
                 _exec(code, namespace)
                 text = "null"
             took = _now() - start
@@ -236,7 +246,7 @@ def _run_script(job: dict[str, Any], out: _Out, nonce: str) -> None:
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     code_, name, message = 0, "", ""
     try:
-        code = _compile(job["program"], job.get("filename", "<solution>"), "exec", dont_inherit=True)
+        code = _code(job, job["program"], job.get("filename", "<solution>"), "exec")
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return

@@ -35,6 +35,7 @@ import orjson
 
 from ..errors import SandboxError
 from . import _protocol
+from ._compiled import bytecode_magic, compiled
 from ._model import NO_EXPECTATION, Assert, Call, Check, Job, JobResult, Status, Stdio, TestResult
 from ._values import decode, preview
 
@@ -187,6 +188,7 @@ class _Zygote:
         self.out = self.proc.stdout.fileno()
         self.buf = bytearray()
         self.protections: Protections | None = None
+        self.bytecode = ""
 
     @property
     def pid(self) -> int:
@@ -203,6 +205,7 @@ class _Zygote:
             self.kill()
             raise SandboxError(f"the sandbox zygote could not start: {data['fatal']}")
         self.protections = Protections.from_ready(data)
+        self.bytecode = str(data.get("bytecode") or "")
         return self.protections
 
     def send(self, kind: bytes, job_id: int, payload: bytes = b"") -> None:
@@ -392,6 +395,33 @@ def _kill_status(report: dict[str, Any], job: Job, index: int | None) -> tuple[S
     if code == 71:
         return "error", "the program broke the test harness"
     return "error", f"the program exited (code {code}) before its tests finished"
+
+
+_MAGIC = bytecode_magic()
+_SHIP_SOURCE = 256 << 10
+"""Sources up to this size are compiled here and shipped as bytecode; a larger one is
+compiled in the child, under the job's time and memory limits (a hostile giant must not
+stall the submitting process)."""
+
+
+def _bytecode(request: dict[str, Any]) -> dict[tuple[str, str, str], bytes]:
+    """Bytecode for every source the child would compile, keyed as the harness looks it up
+    (``_harness._code``); sources that do not compile are left to the child to report."""
+    sources = [("exec", "<solution>", request["program"])]
+    if request.get("setup"):
+        sources.append(("exec", "<setup>", request["setup"]))
+    for kind, payload in request.get("probes") or ():
+        if kind == "exec":
+            sources.append(("exec", "<test>", payload))
+        elif kind == "eval":
+            sources.extend(("eval", "<test>", source) for source in payload)
+    out: dict[tuple[str, str, str], bytes] = {}
+    for key in sources:
+        if key not in out and len(key[2]) <= _SHIP_SOURCE:
+            code = compiled(key[2], key[1], key[0])
+            if isinstance(code, bytes):
+                out[key] = code
+    return out
 
 
 class LocalExecutor:
@@ -589,6 +619,8 @@ class LocalExecutor:
         """Send one request and pump its messages until the zygote reports it done."""
         z = self._zygote(index)
         job_id = next(self._job_ids)
+        if z.bytecode == _MAGIC:
+            request["compiled"] = _bytecode(request)
         try:
             z.send(_protocol.JOB, job_id, pickle.dumps(request, protocol=5))
         except OSError as exc:

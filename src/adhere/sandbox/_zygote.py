@@ -269,6 +269,9 @@ def start(config: dict[str, Any], ctl: tuple[int, int]) -> _State:
     state = _State(config)
     prot = state.protections
     prot["python"] = sys.version.split()[0]
+    # Bytecode compiled by the submitter loads here only under the same magic (see _compiled).
+    bootstrap = sys.modules.get("_frozen_importlib_external")
+    prot["bytecode"] = getattr(bootstrap, "MAGIC_NUMBER", b"").hex()
     _preload(list(config.get("preload", [])), state)
     isolate = config.get("isolate", "auto") != "none" and _linux.IS_LINUX
     prot["filesystem"] = "shared"
