@@ -268,6 +268,33 @@ def test_a_dead_zygote_is_replaced_and_the_job_retried(pool: Any) -> None:
     pool.assert_intact()  # the shared pool was not touched
 
 
+def state(pid: int) -> str:
+    """A process's state letter from /proc ("" when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except OSError:
+        return ""
+
+
+def test_each_job_is_a_fresh_spare_and_a_lost_spare_costs_nothing(executor: LocalExecutor, pool: Any) -> None:
+    """The child forked ahead for the next job takes it, and a new spare follows; if the
+    spare is gone (killed from outside), the job is forked as it comes and still passes."""
+    job = Job(ADD, [Call((1, 2), 3)], entry_point="add")
+    before = pool.spares()
+    assert len(before) == executor.workers
+    assert [r.status for r in executor.run([job] * executor.workers)] == ["passed"] * executor.workers
+    after = pool.spares()
+    assert not set(before) & set(after)  # the spares became the jobs; new ones wait
+    for pid in after:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(state(pid) not in ("Z", "X", "") for pid in after) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [r.status for r in executor.run([job] * (2 * executor.workers))] == ["passed"] * (2 * executor.workers)
+    pool.assert_intact()
+
+
 def test_machinery_failing_twice_is_unscorable_not_failed() -> None:
     ex = LocalExecutor(workers=1).start()
     try:

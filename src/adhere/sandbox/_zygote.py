@@ -19,9 +19,10 @@ environment; its standard input and output are the control channel (see
 6. report the protections in force and serve jobs.
 
 Each protection is attempted separately; what fails is reported (``adhere doctor``)
-and the rest still applies. Per job: fork; the child calls ``setsid``, moves its result
-pipe to fd 3 and closes every other descriptor, enters the work area, sets rlimits,
-loads the seccomp filter and runs :func:`._harness.run_job`. The zygote relays the
+and the rest still applies. Per job: a child, forked ahead while the zygote was idle (a
+spare, see :class:`_Spare`) or forked when the job comes, calls ``setsid``, reads its
+job, moves its result pipe to fd 3 and closes every other descriptor, enters the work
+area, sets rlimits, loads the seccomp filter and runs :func:`._harness.run_job`. The zygote relays the
 child's result stream, enforces the wall-clock and per-test deadlines (SIGKILL, never
 ``signal.alarm``), caps the bytes relayed, reaps, and wipes the work area.
 
@@ -88,6 +89,8 @@ class _State:
         self.shm = mmap.mmap(-1, 16, flags=mmap.MAP_SHARED)
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.has_pidfd = hasattr(os, "pidfd_open")
+        self.spare: _Spare | None = None  # a child forked ahead, waiting for the next job
+        self.spares = _linux.IS_LINUX and self.has_pidfd and hasattr(os, "memfd_create")
 
     def error(self, what: str, exc: BaseException) -> None:
         self.protections["errors"].append(f"{what}: {exc}")
@@ -425,14 +428,19 @@ def _probe_seccomp(bpf: bytes) -> bool:
 # ----------------------------------------------------------------------------------------- #
 
 
-def _child(state: _State, job: dict[str, Any], fds: dict[str, int]) -> None:
-    """In the forked child: isolate further and run the harness. Never returns."""
+def _child(state: _State, job: dict[str, Any], fds: dict[str, int], spare: bool = False) -> None:
+    """In the forked child: isolate further and run the harness. Never returns.
+
+    ``spare``: forked ahead (see :class:`_Spare`), the session and death signal are set.
+    """
     try:
-        os.setsid()
-        if _linux.IS_LINUX:
-            _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        os.dup2(fds.get("stdin", state.devnull), 0)
-        os.dup2(fds.get("stdout", state.devnull), 1)
+        if not spare:
+            os.setsid()
+            if _linux.IS_LINUX:
+                _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        script = job.get("mode") == "script"
+        os.dup2(fds.get("stdin", state.devnull) if script else state.devnull, 0)
+        os.dup2(fds.get("stdout", state.devnull) if script else state.devnull, 1)
         os.dup2(state.devnull, 2)
         os.dup2(fds["result"], _harness.RESULT_FD)
         os.dup2(fds["bell"], _harness.BELL_FD)
@@ -599,6 +607,114 @@ def _stdin_fd(data: bytes) -> int:
     return fd
 
 
+class _Spare:
+    """A child forked ahead, while the zygote had nothing to do, that waits for its job.
+
+    Forking copies the zygote's page tables, about a third of the zygote's work per job
+    and a few hundred microseconds of a job's latency. A spare is forked once the previous
+    job is reaped and its work area wiped (so it never meets anything of that job), has
+    set its session and death signal, and blocks on a pipe. Its job comes in a memory
+    file; from there on it is an ordinary job child (:func:`_child`): the rlimits and the
+    seccomp filter, which depend on the job, are applied after the job is read, and before
+    any of its code runs. At most one child exists per zygote at any time: the spare or
+    the job it became. The spare is named ``adhere-spare`` until it takes its job.
+    """
+
+    def __init__(self, state: _State) -> None:
+        self.result_fd = _result_file()
+        self.bell, bell_w = _pipe()
+        self.stdout, stdout_w = _pipe()
+        self.stdin = os.memfd_create("stdin", os.MFD_CLOEXEC)
+        self.job_fd = os.memfd_create("job", os.MFD_CLOEXEC)
+        go_r, self.go_w = os.pipe()
+        fds = {"result": self.result_fd, "bell": bell_w, "stdout": stdout_w, "stdin": self.stdin}
+        pid = os.fork()
+        if pid == 0:
+            _spare_child(state, go_r, self.job_fd, fds)
+            os._exit(74)  # pragma: no cover - never returns
+        self.pid = pid
+        for fd in (go_r, bell_w, stdout_w):
+            os.close(fd)
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except OSError:
+            self.discard()
+            raise
+
+    def hand(self, payload: bytes, job: dict[str, Any]) -> None:
+        """Give the spare its job (OSError if it is gone)."""
+        gone = select.poll()
+        gone.register(self.pidfd, select.POLLIN)
+        if gone.poll(0):  # exited while waiting (killed from outside: the OOM killer, a user)
+            raise OSError(errno.ESRCH, "the spare is gone")
+        os.pwrite(self.job_fd, payload, 0)
+        if job.get("mode") == "script":
+            os.pwrite(self.stdin, job.get("stdin", b""), 0)  # read from offset 0 by the job
+        os.write(self.go_w, b"!")
+        for fd in (self.go_w, self.job_fd, self.stdin):
+            os.close(fd)
+
+    def discard(self) -> None:
+        """Kill and reap the spare, close what was made for it."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        for fd in (self.result_fd, self.bell, self.stdout, self.stdin, self.job_fd, self.go_w,
+                   getattr(self, "pidfd", -1)):  # fmt: skip
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+
+def _spare_child(state: _State, go_r: int, job_fd: int, fds: dict[str, int]) -> None:
+    """The spare: wait for the go byte, read the job, become the job's child. Never returns."""
+    try:
+        os.setsid()
+        _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            _linux.set_process_name("adhere-spare")
+        while True:
+            try:
+                go = os.read(go_r, 1)
+                break
+            except InterruptedError:
+                continue
+        if not go:
+            os._exit(0)  # the zygote dropped the spare
+        job = pickle.loads(os.pread(job_fd, os.fstat(job_fd).st_size, 0))
+        with contextlib.suppress(OSError):
+            _linux.set_process_name("adhere-sandbox")
+    except BaseException:
+        os._exit(73)
+    _child(state, job, fds, spare=True)
+
+
+def _waiting(fd: int) -> bool:
+    """Whether ``fd`` has something to read right now."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    try:
+        return bool(poller.poll(0))
+    except InterruptedError:
+        return False
+
+
+def _fork_spare(state: _State) -> None:
+    """Fork a spare for the next job if there is none (and the platform allows one)."""
+    if state.spare is None and state.spares:
+        try:
+            state.spare = _Spare(state)
+        except OSError as exc:  # no spare this time: the next job is forked when it comes
+            state.error("spare", exc)
+
+
+def _drop_spare(state: _State) -> None:
+    if state.spare is not None:
+        state.spare.discard()
+        state.spare = None
+
+
 class _JobRun:
     """One job: fork, supervise until its results are complete, report, clean up.
 
@@ -608,8 +724,11 @@ class _JobRun:
     happens after, while the supervisor is already judging.
     """
 
-    def __init__(self, state: _State, job_id: int, job: dict[str, Any], ctl_in: int, ctl_out: int) -> None:
-        self.state, self.job_id, self.job = state, job_id, job
+    def __init__(
+        self, state: _State, job_id: int, job: dict[str, Any], ctl_in: int, ctl_out: int, payload: bytes = b""
+    ) -> None:
+        self.state, self.job_id, self.job, self.payload = state, job_id, job, payload
+        self.wait0 = 0  # the child's run-queue wait before its job started (a spare's)
         self.ctl_in, self.ctl_out = ctl_in, ctl_out
         limits = job["limits"]
         self.wall = float(limits.get("wall", 10.0))
@@ -628,6 +747,31 @@ class _JobRun:
 
     # -- setup --------------------------------------------------------------------------
     def start(self) -> None:
+        spare, self.state.spare = self.state.spare, None
+        if spare is not None and self.payload:
+            try:
+                self._start_spare(spare)
+                return
+            except OSError:
+                spare.discard()
+        elif spare is not None:
+            spare.discard()
+        self._start_forked()
+
+    def _start_spare(self, spare: _Spare) -> None:
+        script = self.job.get("mode") == "script"
+        self.result_fd, self.bell, self.pid, self.pidfd = spare.result_fd, spare.bell, spare.pid, spare.pidfd
+        self.stdout = spare.stdout
+        if not script:  # the job's stdout is /dev/null
+            os.close(spare.stdout)
+            self.stdout = -1
+        struct.pack_into("qq", self.state.shm, 0, -1, 0)
+        if self.processes == 1:
+            self.wait0 = _run_queue_wait(self.pid)
+        self.t0 = time.monotonic()
+        spare.hand(self.payload, self.job)
+
+    def _start_forked(self) -> None:
         self.result_fd = _result_file()
         bell_r, bell_w = _pipe()
         self.bell = bell_r
@@ -723,7 +867,7 @@ class _JobRun:
     def waited(self) -> int:
         """The job's run-queue wait so far (ns). Only a single-process job is credited: a
         job that forks could otherwise starve its own main process and stretch its budget."""
-        return _run_queue_wait(self.pid) if self.processes == 1 else 0
+        return _run_queue_wait(self.pid) - self.wait0 if self.processes == 1 else 0
 
     def control(self) -> None:
         header = _protocol.read_exact(self.ctl_in, _protocol.HEADER.size)
@@ -862,6 +1006,9 @@ def serve(state: _State, ctl_in: int, ctl_out: int) -> None:
                     if any(fd == pending.pidfd for fd, _ in waiting.poll()):
                         _settle(pending)
                         pending = None
+            if pending is None and not _waiting(ctl_in):
+                # Idle, and nothing of the last job is left: fork the next job's child now.
+                _fork_spare(state)
             try:
                 header = _protocol.read_exact(ctl_in, _protocol.HEADER.size)
             except EOFError:
@@ -879,7 +1026,7 @@ def serve(state: _State, ctl_in: int, ctl_out: int) -> None:
                 continue
             run: _JobRun | None = None
             try:
-                run = _JobRun(state, job_id, pickle.loads(payload), ctl_in, ctl_out)
+                run = _JobRun(state, job_id, pickle.loads(payload), ctl_in, ctl_out, payload)
                 run.start()
                 report = run.supervise()
             except Exception as exc:  # our own failure: report it, keep serving
@@ -900,6 +1047,7 @@ def serve(state: _State, ctl_in: int, ctl_out: int) -> None:
     finally:
         if pending is not None:
             _settle(pending)
+        _drop_spare(state)
 
 
 def _settle(run: _JobRun) -> None:
