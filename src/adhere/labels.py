@@ -462,35 +462,56 @@ def _job(tests: CodeTests, program: str, sandbox: Any) -> Any:
     )
 
 
-def _prepare(jobs: Sequence[CodeJob]) -> tuple[Any, list[Verdict | None], list[int], list[Any]]:
-    """Jobs for the sandbox; programs that do not compile are judged here and never sent."""
+@dataclass
+class _Batch:
+    """A call's code jobs: what goes to the sandbox, and what is already decided here.
+
+    Rows whose program does not compile are judged here and never sent. With
+    ``dedupe_default()`` (``ADHERE_DEDUPE``), a row with the same tests (the same parsed
+    label object: servers memoise labels by their JSON) and a byte-identical program as an
+    earlier row of the call shares that row's run and verdict, as the code suites do.
+    """
+
+    sandbox: Any
+    out: list[Verdict | None]
+    send: list[int] = field(default_factory=list)
+    built: list[Any] = field(default_factory=list)
+    copies: list[tuple[int, int]] = field(default_factory=list)  # (row, row whose verdict it shares)
+
+
+def _prepare(jobs: Sequence[CodeJob]) -> _Batch:
     import importlib
 
     from .text.transforms import last_code_block
 
     sandbox = importlib.import_module("adhere.sandbox")
-    out: list[Verdict | None] = [None] * len(jobs)
-    send: list[int] = []
-    built: list[Any] = []
+    batch = _Batch(sandbox, [None] * len(jobs))
+    first: dict[tuple[int, str], int] | None = {} if sandbox.dedupe_default() else None
     for i, (tests, response) in enumerate(jobs):
         program = last_code_block(response)
+        if first is not None:
+            seen = first.setdefault((id(tests), program), i)
+            if seen != i:
+                batch.copies.append((i, seen))
+                continue
         why = _syntax_error(program, sandbox)
         if why is not None:
-            out[i] = _compile_failure(tests, why)
+            batch.out[i] = _compile_failure(tests, why)
             continue
-        send.append(i)
-        built.append(_job(tests, program, sandbox))
-    return sandbox, out, send, built
+        batch.send.append(i)
+        batch.built.append(_job(tests, program, sandbox))
+    return batch
 
 
-def _verdicts(
-    jobs: Sequence[CodeJob], out: list[Verdict | None], send: list[int], results: Sequence[Any]
-) -> list[Verdict]:
-    for i, result in zip(send, results, strict=True):
+def _verdicts(jobs: Sequence[CodeJob], batch: _Batch, results: Sequence[Any]) -> list[Verdict]:
+    out = batch.out
+    for i, result in zip(batch.send, results, strict=True):
         durations = [t.duration for t in result.tests if t.duration is not None]
         time_s = sum(durations) if durations else result.duration
         v = result.verdict("code.tests", {"time_s": round(time_s, 6)})
         out[i] = _every_test(v, len(jobs[i][0]))
+    for i, seen in batch.copies:
+        out[i] = out[seen]
     return [v if v is not None else Verdict.of("code.tests", None, "not judged") for v in out]
 
 
@@ -509,25 +530,25 @@ def _every_test(v: Verdict, n: int) -> Verdict:
 
 def _run_code_tests(jobs: Sequence[CodeJob], executor: Any) -> list[Verdict]:
     try:
-        sandbox, out, send, built = _prepare(jobs)
-        if not built:
-            return _verdicts(jobs, out, [], [])
-        results = (executor or sandbox.default_executor()).run(built)
+        batch = _prepare(jobs)
+        if not batch.built:
+            return _verdicts(jobs, batch, [])
+        results = (executor or batch.sandbox.default_executor()).run(batch.built)
     except ImportError as exc:
         return _unavailable(jobs, f"cannot import adhere.sandbox ({exc})")
     except Exception as exc:  # our machinery broke: unscorable with the reason, never a crashed batch
         return _unavailable(jobs, f"{type(exc).__name__}: {exc}")
-    return _verdicts(jobs, out, send, results)
+    return _verdicts(jobs, batch, results)
 
 
 async def _arun_code_tests(jobs: Sequence[CodeJob], executor: Any) -> list[Verdict]:
     try:
-        sandbox, out, send, built = _prepare(jobs)
-        if not built:
-            return _verdicts(jobs, out, [], [])
-        results = await (executor or sandbox.default_executor()).run_async(built)
+        batch = _prepare(jobs)
+        if not batch.built:
+            return _verdicts(jobs, batch, [])
+        results = await (executor or batch.sandbox.default_executor()).run_async(batch.built)
     except ImportError as exc:
         return _unavailable(jobs, f"cannot import adhere.sandbox ({exc})")
     except Exception as exc:  # our machinery broke: unscorable with the reason, never a crashed batch
         return _unavailable(jobs, f"{type(exc).__name__}: {exc}")
-    return _verdicts(jobs, out, send, results)
+    return _verdicts(jobs, batch, results)

@@ -100,3 +100,21 @@ def test_a_broken_sandbox_is_unscorable_never_failed() -> None:
     )
     assert scored.reward is None and scored.unscorable
     assert scored.verdict.reason.startswith("sandbox unavailable")
+
+
+def test_a_group_runs_each_distinct_program_once(executor: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with the same tests and program share one run (its reason shows a clock read in
+    the run); ADHERE_DEDUPE=0 runs every row itself. Distinct programs are never merged."""
+    label = parse_label({"tests": {"asserts": ["assert f() is None, str(time.perf_counter_ns())"]}})
+    clock = fence("import time\ndef f():\n    return 1")
+    other = fence("import time\ndef f():\n    return 2")
+    rows = [(label, clock, ""), (label, other, ""), (label, clock, ""), (label, clock, "")]
+
+    shared = judge_labels(rows, executor=executor)
+    reasons = [v.children[0].reason for v in shared]
+    assert all(not v.passed for v in shared)
+    assert reasons[0] == reasons[2] == reasons[3] != reasons[1]
+
+    monkeypatch.setenv("ADHERE_DEDUPE", "0")
+    alone = [v.children[0].reason for v in judge_labels(rows, executor=executor)]
+    assert len(set(alone)) == 4

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adhere.sandbox import Job, LocalExecutor
+from adhere.sandbox import Job, LocalExecutor, dedupe_default
 from adhere.suites.base import Pair, ResponseRow
-from adhere.suites.code import CodeSuite, HumanEvalPlusSuite, HumanEvalSuite, dedupe_default
+from adhere.suites.code import CodeSuite, HumanEvalPlusSuite, HumanEvalSuite
 
 DATA = Path(__file__).parents[2] / ".." / "shared" / "data"
 HUMANEVAL = DATA / "humaneval" / "HumanEval.jsonl.gz"

@@ -186,7 +186,7 @@ def eval_suite(
 
     if resume and force:
         _fail("--resume and --force contradict each other: --resume continues a run, --force starts it over")
-    # The code suites read it when they are made (adhere.suites.code.dedupe_default).
+    # The code suites read it when they are made (adhere.sandbox.dedupe_default).
     os.environ["ADHERE_DEDUPE"] = "1" if dedupe else "0"
     if resume and out is None:
         _fail("--resume needs --out: the run directory to continue")

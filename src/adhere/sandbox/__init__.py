@@ -33,6 +33,7 @@ from ._model import (
     Stdio,
     Test,
     TestResult,
+    dedupe_default,
 )
 from ._values import Digest, Opaque
 
@@ -57,5 +58,6 @@ __all__ = [
     "Test",
     "TestResult",
     "compiled",
+    "dedupe_default",
     "default_executor",
 ]

@@ -18,6 +18,7 @@ Tests come in four shapes, and each keeps its expected value in the supervisor:
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
     "Stdio",
     "Test",
     "TestResult",
+    "dedupe_default",
 ]
 
 Status = Literal["passed", "failed", "error", "timeout", "memory", "output_limit", "not_run", "unscorable"]
@@ -320,3 +322,17 @@ class JobResult:
 def describe(value: Any) -> str:
     """How a returned value is shown in a reason."""
     return preview(value)
+
+
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def dedupe_default() -> bool:
+    """Whether a batch runs each distinct program once (``ADHERE_DEDUPE=0`` turns it off).
+
+    The code suites (per task, within their window) and code-test labels (per call, for
+    rows with the same tests) give every sample its own row or verdict from one shared run:
+    a job is deterministic (the harness seeds ``random``, hashing is seeded), so running a
+    byte-identical program on the same tests again can only cost time.
+    """
+    return os.environ.get("ADHERE_DEDUPE", "1").strip().lower() not in _OFF

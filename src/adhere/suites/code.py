@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
-import os
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,7 +47,7 @@ from typing import Any
 
 from ..errors import DatasetError
 from ..metrics.passk import DEFAULT_KS, summarize_pass_at_k
-from ..sandbox import Call, Job, JobResult, Limits, LocalExecutor, Test, default_executor
+from ..sandbox import Call, Job, JobResult, Limits, LocalExecutor, Test, dedupe_default, default_executor
 from ..verdict import Verdict
 from .base import Pair, ResponseRow, Sample, register_suite
 from .code_data import CodeTask, hub_records, read_records, tasks_from_records
@@ -60,12 +59,6 @@ __all__ = ["CodeSuite", "HumanEvalPlusSuite", "HumanEvalSuite", "MbppPlusSuite",
 _TEXT_FIELDS = ("completion", "response", "output")
 SUBMIT_AHEAD = 1024
 """Pairs whose jobs are in the sandbox pool at once while a suite scores (see ``CodeSuite.score``)."""
-_OFF = frozenset({"0", "false", "no", "off"})
-
-
-def dedupe_default() -> bool:
-    """Whether code suites run each distinct program once (``ADHERE_DEDUPE=0`` turns it off)."""
-    return os.environ.get("ADHERE_DEDUPE", "1").strip().lower() not in _OFF
 
 
 def _norm_key(value: Any) -> str:
