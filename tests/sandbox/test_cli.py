@@ -90,7 +90,7 @@ def test_public_names() -> None:
     assert set(sandbox.__all__) == {
         "DEFAULT_PRELOAD", "NO_EXPECTATION", "STATUSES", "Assert", "Call", "Check", "Comparator", "Digest", "Job",
         "JobResult", "Limits", "LocalExecutor", "Opaque", "Protections", "Status", "Stdio", "Test", "TestResult",
-        "default_executor", "CompileFailure", "compiled",
+        "default_executor", "CompileFailure", "compiled", "dedupe_default",
     }  # fmt: skip
     for name in sandbox.__all__:
         assert getattr(sandbox, name) is not None
