@@ -764,7 +764,7 @@ class _JobRun:
         self.stdout = spare.stdout
         if not script:  # the job's stdout is /dev/null
             os.close(spare.stdout)
-            self.stdout = -1
+            self.stdout = spare.stdout = -1
         struct.pack_into("qq", self.state.shm, 0, -1, 0)
         if self.processes == 1:
             self.wait0 = _run_queue_wait(self.pid)
