@@ -22,9 +22,9 @@ Each protection is attempted separately; what fails is reported (``adhere doctor
 and the rest still applies. Per job: a child, forked ahead while the zygote was idle (a
 spare, see :class:`_Spare`) or forked when the job comes, calls ``setsid``, reads its
 job, moves its result pipe to fd 3 and closes every other descriptor, enters the work
-area, sets rlimits, loads the seccomp filter and runs :func:`._harness.run_job`. The zygote relays the
-child's result stream, enforces the wall-clock and per-test deadlines (SIGKILL, never
-``signal.alarm``), caps the bytes relayed, reaps, and wipes the work area.
+area, sets rlimits, loads the seccomp filter and runs :func:`._harness.run_job`. The
+zygote relays the child's result stream, enforces the wall-clock and per-test deadlines
+(SIGKILL, never ``signal.alarm``), caps the bytes relayed, reaps, and wipes the work area.
 
 Standard library only (plus the sibling modules, loaded without importing ``adhere``).
 """
@@ -91,6 +91,7 @@ class _State:
         self.has_pidfd = hasattr(os, "pidfd_open")
         self.spare: _Spare | None = None  # a child forked ahead, waiting for the next job
         self.spares = _linux.IS_LINUX and self.has_pidfd and hasattr(os, "memfd_create")
+        self.spare_failures = 0
 
     def error(self, what: str, exc: BaseException) -> None:
         self.protections["errors"].append(f"{what}: {exc}")
@@ -701,12 +702,18 @@ def _waiting(fd: int) -> bool:
 
 
 def _fork_spare(state: _State) -> None:
-    """Fork a spare for the next job if there is none (and the platform allows one)."""
+    """Fork a spare for the next job if there is none (and the platform allows one).
+
+    When that fails (no pid left under the namespace's cap, no memory), the next job is
+    forked when it comes; after three failures in a row the zygote stops trying.
+    """
     if state.spare is None and state.spares:
         try:
             state.spare = _Spare(state)
-        except OSError as exc:  # no spare this time: the next job is forked when it comes
-            state.error("spare", exc)
+            state.spare_failures = 0
+        except OSError:
+            state.spare_failures += 1
+            state.spares = state.spare_failures < 3
 
 
 def _drop_spare(state: _State) -> None:
@@ -772,6 +779,7 @@ class _JobRun:
         spare.hand(self.payload, self.job)
 
     def _start_forked(self) -> None:
+        self.wait0 = 0
         self.result_fd = _result_file()
         bell_r, bell_w = _pipe()
         self.bell = bell_r
