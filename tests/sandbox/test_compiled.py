@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adhere.sandbox import Assert, Call, CompileFailure, Job, LocalExecutor, _harness, compiled
+from adhere.sandbox import Assert, Call, CompileFailure, Job, LocalExecutor, Stdio, _harness, compiled
 from adhere.sandbox._compiled import BytecodeCache, bytecode_magic
 
 HUMANEVAL = Path("../shared/data/humaneval/HumanEval.jsonl.gz")
@@ -104,3 +104,27 @@ def test_shipped_and_child_compiled_programs_judge_alike(executor: LocalExecutor
     assert [t.status for t in a.tests] == ["passed", "error", "failed"]
     assert a.tests[1].reason == "raised AssertionError: three"
     assert [t.status for t in c.tests] == ["passed", "failed"]
+
+
+def test_bytecode_off_compiles_in_the_child_with_the_same_verdicts(executor: LocalExecutor) -> None:
+    """``LocalExecutor(bytecode=False)`` (the escape hatch) and the default judge alike on
+    every kind of job: calls, asserts with setup, stdin/stdout, a syntax error."""
+    jobs = [
+        Job("def f(a):\n    return a * 2\n", [Call((2,), 4), Call((3,), 7)], entry_point="f", stop_on_failure=False),
+        Job(
+            "def f(a):\n    return a + 1\n",
+            [Assert("check(f)"), Assert("assert f(1) == 3")],
+            setup="def check(c):\n    assert c(1) == 2\n",
+            stop_on_failure=False,
+        ),
+        Job("print(int(input()) + 1)\n", [Stdio("1\n", "2\n"), Stdio("5\n", "7\n")], stop_on_failure=False),
+        Job("def f(:\n    pass\n", [Call((), None)], entry_point="f"),
+    ]
+    with LocalExecutor(workers=1, bytecode=False) as plain:
+        alone = plain.run(jobs)
+    shipped = executor.run(jobs)
+    assert [(r.status, [(t.status, t.reason) for t in r.tests]) for r in alone] == [
+        (r.status, [(t.status, t.reason) for t in r.tests]) for r in shipped
+    ]
+    assert [r.status for r in shipped] == ["failed", "failed", "failed", "error"]
+    assert "SyntaxError" in shipped[3].reason

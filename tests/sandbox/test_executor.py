@@ -295,6 +295,18 @@ def test_each_job_is_a_fresh_spare_and_a_lost_spare_costs_nothing(executor: Loca
     pool.assert_intact()
 
 
+def test_without_spares_each_child_is_forked_when_its_job_comes(processes_below: Any) -> None:
+    with LocalExecutor(workers=1, spares=False) as ex:
+        job = Job(ADD, [Call((1, 2), 3)], entry_point="add")
+        assert [r.status for r in ex.run([job] * 3)] == ["passed"] * 3
+        [zygote] = ex.zygote_pids()
+        inner = 1 if ex.protections().namespaces.get("pid") else 0
+        deadline = time.monotonic() + 5
+        while len(processes_below(zygote)) != inner and time.monotonic() < deadline:
+            time.sleep(0.01)  # the last job's teardown
+        assert len(processes_below(zygote)) == inner  # at rest, and no spare waits
+
+
 def test_machinery_failing_twice_is_unscorable_not_failed() -> None:
     ex = LocalExecutor(workers=1).start()
     try:

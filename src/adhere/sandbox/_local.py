@@ -443,6 +443,10 @@ class LocalExecutor:
         work_bytes: size of each zygote's writable work area (tmpfs).
         keep: more host directories to show, read-only, to jobs.
         python: the interpreter to run zygotes with (default: this one).
+        bytecode: compile sources here and ship them to the child as bytecode (see
+            ``_compiled``); False compiles every source in the child.
+        spares: let an idle zygote fork the next job's child ahead (see ``_zygote._Spare``);
+            False forks each child when its job comes.
 
     Use as a context manager, or call :meth:`close`; jobs are accepted from any thread.
     """
@@ -457,6 +461,8 @@ class LocalExecutor:
         keep: Sequence[str] = (),
         python: str | None = None,
         debug: bool = False,
+        bytecode: bool = True,
+        spares: bool = True,
     ) -> None:
         if workers is None:
             env = os.environ.get("ADHERE_WORKERS", "")
@@ -473,8 +479,10 @@ class LocalExecutor:
             "keep": _keep_paths(keep),
             "sys_path": [p for p in sys.path if p],
             "seccomp": True,
+            "spares": bool(spares),
         }
         self._python = python or sys.executable
+        self._bytecode = bool(bytecode)
         self._debug = debug
         self._queue: queue.SimpleQueue[tuple[Job, Future[JobResult]] | None] = queue.SimpleQueue()
         self._zygotes: list[_Zygote | None] = []
@@ -626,7 +634,7 @@ class LocalExecutor:
         """Send one request and pump its messages until the zygote reports it done."""
         z = self._zygote(index)
         job_id = next(self._job_ids)
-        if z.bytecode == _MAGIC:
+        if self._bytecode and z.bytecode == _MAGIC:
             request["compiled"] = _bytecode(request)
         try:
             z.send(_protocol.JOB, job_id, pickle.dumps(request, protocol=5))

@@ -90,7 +90,9 @@ class _State:
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.has_pidfd = hasattr(os, "pidfd_open")
         self.spare: _Spare | None = None  # a child forked ahead, waiting for the next job
-        self.spares = _linux.IS_LINUX and self.has_pidfd and hasattr(os, "memfd_create")
+        self.spares = (
+            bool(config.get("spares", True)) and _linux.IS_LINUX and self.has_pidfd and hasattr(os, "memfd_create")
+        )
         self.spare_failures = 0
 
     def error(self, what: str, exc: BaseException) -> None:
