@@ -426,7 +426,7 @@ def _syntax_error(program: str, sandbox: Any) -> str | None:
     The compile is the sandbox's own (same file name and flags as in the child), and its
     bytecode is what the executor then ships, so the program is compiled once.
     """
-    code = sandbox.compiled(program, "<solution>")
+    code = sandbox.compiled(program)
     if isinstance(code, bytes):
         return None
     exc = code.exception

@@ -40,7 +40,13 @@ from typing import Any
 
 from . import _values
 
-__all__ = ["BELL_FD", "RESULT_FD", "run_job"]
+__all__ = ["BELL_FD", "PROGRAM_FILE", "RESULT_FD", "SETUP_FILE", "TEST_FILE", "run_job"]
+
+# The file names sources are compiled under (in tracebacks; and the key under which the
+# submitter's bytecode for a source is looked up, see ``_code``).
+PROGRAM_FILE = "<solution>"
+SETUP_FILE = "<setup>"
+TEST_FILE = "<test>"
 
 RESULT_FD = 3
 BELL_FD = 4  # one byte here tells the zygote the results are complete
@@ -164,10 +170,10 @@ def _code(job: dict[str, Any], source: str, filename: str, mode: str) -> Any:
 
 def _load(job: dict[str, Any], namespace: dict[str, Any], out: _Out, nonce: str) -> bool:
     try:
-        _exec(_code(job, job["program"], job.get("filename", "<solution>"), "exec"), namespace)
+        _exec(_code(job, job["program"], PROGRAM_FILE, "exec"), namespace)
         setup = job.get("setup") or ""
         if setup:
-            _exec(_code(job, setup, "<setup>", "exec"), namespace)
+            _exec(_code(job, setup, SETUP_FILE, "exec"), namespace)
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return False
@@ -211,13 +217,13 @@ def _run_calls(job: dict[str, Any], out: _Out, nonce: str, shm: Any) -> None:
                 for source in payload:
                     code = compiled.get(source)
                     if code is None:
-                        code = compiled[source] = _code(job, source, "<test>", "eval")
+                        code = compiled[source] = _code(job, source, TEST_FILE, "eval")
                     values.append(_eval(code, namespace))
                 text = _encode(tuple(values))
             else:  # "exec": an assert-style statement, judged by completing
                 code = compiled.get(payload)
                 if code is None:
-                    code = compiled[payload] = _code(job, payload, "<test>", "exec")
+                    code = compiled[payload] = _code(job, payload, TEST_FILE, "exec")
                 _exec(code, namespace)
                 text = "null"
             took = _now() - start
@@ -246,7 +252,7 @@ def _run_script(job: dict[str, Any], out: _Out, nonce: str) -> None:
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     code_, name, message = 0, "", ""
     try:
-        code = _code(job, job["program"], job.get("filename", "<solution>"), "exec")
+        code = _code(job, job["program"], PROGRAM_FILE, "exec")
     except _BaseException as exc:
         out.line(f'[{nonce},"load","error",{_q(_exc_name(exc))},{_q(_message(exc))}]', force=True)
         return
