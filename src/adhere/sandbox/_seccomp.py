@@ -35,6 +35,14 @@ def _act_errno(code: int) -> int:
     return 0x00050000 | (code & 0xFFFF)
 
 
+# libseccomp >= 2.5: lay the syscall-number tests out as a binary tree (2) instead of one
+# after the other. When a job loads its filter, the kernel runs the filter once for every
+# syscall number to learn which are always allowed (its per-filter action cache), so the
+# layout sets what loading costs: about 0.08 ms of the child's CPU as a tree against 0.15 ms
+# as a list (a fork-and-load loop of 4,000 children, ad hoc, this project's 2-vCPU VM).
+_FLTATR_CTL_OPTIMIZE = 8
+_OPTIMIZE_BINARY_TREE = 2
+
 _CMP_NE = 1
 _CMP_EQ = 4
 _CMP_MASKED_EQ = 7
@@ -96,6 +104,7 @@ def _lib() -> ctypes.CDLL | None:
             ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(_ArgCmp),
         ]  # fmt: skip
         lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
         return lib
     return None
 
@@ -139,6 +148,8 @@ def compile_filter(*, allow_processes: bool, own_pid: int | None = None) -> byte
     if not ctx:
         raise OSError(errno.ENOMEM, "seccomp_init failed")
     try:
+        # Best effort: an older libseccomp refuses the attribute and keeps the same rules as a list.
+        lib.seccomp_attr_set(ctx, _FLTATR_CTL_OPTIMIZE, _OPTIMIZE_BINARY_TREE)
 
         def rule(name: str, action: int, *cmps: tuple[int, int, int, int]) -> None:
             nr = lib.seccomp_syscall_resolve_name(name.encode())
