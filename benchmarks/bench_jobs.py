@@ -18,7 +18,10 @@ children (from ``/proc``: the zygotes' own time and what they reaped) and their 
 with bytecode shipping on (the default: sources compiled in this process, see
 ``adhere.sandbox._compiled``) and off (``LocalExecutor(bytecode=False)``: compiled in each
 child), from the same run. Then the latency of one job at a time (the 164 programs,
-three passes) with spares on (the default) and off (``spares=False``).
+three passes) with spares on (the default) and off (``spares=False``). Last, what loading
+the job's seccomp filter costs a forked child, laid out as the binary tree jobs load and
+as libseccomp's default list (``_seccomp.compile_filter(tree=False)``): children of this
+process that load it, against children that load nothing, taking turns in blocks.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import statistics
 import time
 from collections.abc import Sequence
@@ -34,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from adhere.labels import judge_labels, parse_label
-from adhere.sandbox import LocalExecutor
+from adhere.sandbox import LocalExecutor, _linux, _seccomp
 
 HUMANEVAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -131,6 +135,42 @@ def latency(items: Sequence[Item], spares: bool, passes: int = 3) -> tuple[float
     return statistics.median(took) * 1e3, statistics.mean(took) * 1e3
 
 
+def _children_cpu(load: _linux.PreparedFilter | None, n: int) -> float:
+    """Mean CPU (s) of ``n`` children forked from here that load ``load`` (or nothing) and exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _linux.prctl(_linux.PR_SET_NO_NEW_PRIVS, 1)
+                if load is not None:
+                    load.install()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / n
+
+
+def seccomp_load(blocks: int = 20, per_block: int = 100) -> dict[str, float] | None:
+    """Mean ms of CPU a child spends loading the job filter, per layout (None without seccomp).
+
+    Children that load nothing, the tree and the list take turns in blocks, so drift in the
+    machine's load falls on all three alike."""
+    if not _linux.IS_LINUX or not _seccomp.available():
+        return None
+    variants = {
+        "bare": None,
+        "tree": _linux.PreparedFilter(_seccomp.compile_filter(allow_processes=False, tree=True)),
+        "list": _linux.PreparedFilter(_seccomp.compile_filter(allow_processes=False, tree=False)),
+    }
+    total = dict.fromkeys(variants, 0.0)
+    for _ in range(blocks):
+        for name, prepared in variants.items():
+            total[name] += _children_cpu(prepared, per_block) / blocks
+    return {name: (total[name] - total["bare"]) * 1e3 for name in ("tree", "list")}
+
+
 def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     os.environ["ADHERE_DEDUPE"] = "0"  # every job runs: repeated rows would otherwise share one run
@@ -154,6 +194,12 @@ def main() -> None:
     on, off = latency(cases["full"][:164], True), latency(cases["full"][:164], False)
     print(f"one job at a time (164 canonical, 3 passes): spares on p50 {on[0]:.2f} ms mean {on[1]:.2f} ms;"
           f" off p50 {off[0]:.2f} ms mean {off[1]:.2f} ms; p50 {off[0] / on[0]:.2f}x")  # fmt: skip
+    load = seccomp_load()
+    if load is None:
+        print("seccomp filter load: no seccomp here")
+    else:
+        print(f"seccomp filter load per child (over a fork that loads nothing): tree {load['tree']:.3f} ms,"
+              f" list {load['list']:.3f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 The hostile-program tests show the filter working in a real job for the attacks they stage;
 these run the exported program (classic BPF over ``struct seccomp_data``) for all syscall
-numbers of this architecture and the argument cases the rules test, so a change of layout
-(the binary tree libseccomp emits, see ``_seccomp._OPTIMIZE_BINARY_TREE``) or of the rules
-cannot deny or allow anything other than what the rules say.
+numbers of this architecture and the argument cases the rules test, in both layouts (the
+binary tree the jobs load, see ``_seccomp._OPTIMIZE_BINARY_TREE``, and libseccomp's list),
+so neither a layout nor a change of the rules can deny or allow anything other than what
+the rules say.
 """
 
 from __future__ import annotations
@@ -92,11 +93,12 @@ def _numbers(names: tuple[str, ...] | list[str]) -> dict[str, int]:
     return {name: nr for name in names if (nr := _nr(name)) >= 0}
 
 
+@pytest.mark.parametrize("tree", [True, False], ids=["tree", "list"])
 @pytest.mark.parametrize("allow_processes", [False, True])
 @pytest.mark.parametrize("own_pid", [None, _OWN_PID])
-def test_each_syscall_gets_the_action_of_its_rules(allow_processes: bool, own_pid: int | None) -> None:
+def test_each_syscall_gets_the_action_of_its_rules(allow_processes: bool, own_pid: int | None, tree: bool) -> None:
     arch = _native_arch()
-    program = _seccomp.compile_filter(allow_processes=allow_processes, own_pid=own_pid)
+    program = _seccomp.compile_filter(allow_processes=allow_processes, own_pid=own_pid, tree=tree)
     eperm = _ERRNO | errno.EPERM
     expected = dict.fromkeys(_numbers(_seccomp.ALWAYS_DENIED).values(), eperm)
     assert len(expected) > 40, "most of the denied calls exist on this architecture"

@@ -38,8 +38,8 @@ def _act_errno(code: int) -> int:
 # libseccomp >= 2.5: lay the syscall-number tests out as a binary tree (2) instead of one
 # after the other. When a job loads its filter, the kernel runs the filter once for every
 # syscall number to learn which are always allowed (its per-filter action cache), so the
-# layout sets what loading costs: about 0.08 ms of the child's CPU as a tree against 0.15 ms
-# as a list (a fork-and-load loop of 4,000 children, ad hoc, this project's 2-vCPU VM).
+# layout sets what loading costs: on this project's 2-vCPU VM about half as much as a tree
+# (``benchmarks/bench_jobs.py``, last line: 0.05-0.08 ms of a child's CPU against 0.09-0.12 ms).
 _FLTATR_CTL_OPTIMIZE = 8
 _OPTIMIZE_BINARY_TREE = 2
 
@@ -130,13 +130,16 @@ def library_version() -> str | None:
     return f"{v.major}.{v.minor}.{v.micro}"
 
 
-def compile_filter(*, allow_processes: bool, own_pid: int | None = None) -> bytes:
+def compile_filter(*, allow_processes: bool, own_pid: int | None = None, tree: bool = True) -> bytes:
     """The BPF program for a job.
 
     Args:
         allow_processes: let the job fork (``Limits.processes > 1``); exec stays denied.
         own_pid: when set (no pid namespace), signals and ``prlimit`` may target only
             this pid (or 0, "myself").
+        tree: the syscall-number tests as a binary tree (see ``_OPTIMIZE_BINARY_TREE``);
+            False, one after the other, libseccomp's default (the same decisions, the
+            benchmark's and the tests' comparison).
 
     Raises:
         OSError: libseccomp is missing or refused a rule.
@@ -148,8 +151,8 @@ def compile_filter(*, allow_processes: bool, own_pid: int | None = None) -> byte
     if not ctx:
         raise OSError(errno.ENOMEM, "seccomp_init failed")
     try:
-        # Best effort: an older libseccomp refuses the attribute and keeps the same rules as a list.
-        lib.seccomp_attr_set(ctx, _FLTATR_CTL_OPTIMIZE, _OPTIMIZE_BINARY_TREE)
+        if tree:  # best effort: an older libseccomp refuses the attribute and keeps the list
+            lib.seccomp_attr_set(ctx, _FLTATR_CTL_OPTIMIZE, _OPTIMIZE_BINARY_TREE)
 
         def rule(name: str, action: int, *cmps: tuple[int, int, int, int]) -> None:
             nr = lib.seccomp_syscall_resolve_name(name.encode())
