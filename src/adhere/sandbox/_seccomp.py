@@ -38,7 +38,7 @@ def _act_errno(code: int) -> int:
 # libseccomp >= 2.5: lay the syscall-number tests out as a binary tree (2) instead of one
 # after the other. When a job loads its filter, the kernel runs the filter once for every
 # syscall number to learn which are always allowed (its per-filter action cache), so the
-# layout sets what loading costs: on this project's 2-vCPU VM about half as much as a tree
+# layout sets what loading costs: on this project's 2-vCPU VM the tree costs about half the list
 # (``benchmarks/bench_jobs.py``, last line: 0.05-0.08 ms of a child's CPU against 0.09-0.12 ms).
 _FLTATR_CTL_OPTIMIZE = 8
 _OPTIMIZE_BINARY_TREE = 2
