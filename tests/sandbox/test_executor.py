@@ -253,13 +253,22 @@ def test_bad_jobs() -> None:
         Job(b"x = 1", [])  # type: ignore[arg-type]
 
 
-def test_a_dead_zygote_is_replaced_and_the_job_retried(pool: Any) -> None:
-    ex = LocalExecutor(workers=1).start()
+@pytest.mark.parametrize("isolation", ["auto", "none"])
+def test_a_dead_zygote_is_replaced_and_the_job_retried(pool: Any, processes_below: Any, isolation: str) -> None:
+    """The job running under a killed zygote dies with it (in a pid namespace the kernel
+    kills it, elsewhere its death signal does) and is retried on a fresh zygote."""
+    ex = LocalExecutor(workers=1, isolation=isolation).start()
     try:
         [victim] = ex.zygote_pids()
-        fut = ex.submit(Job("import time\ndef f():\n    time.sleep(1)\n    return 1\n", [Call((), 1)], entry_point="f"))
+        fut = ex.submit(Job("import time\ndef f():\n    time.sleep(2)\n    return 1\n", [Call((), 1)], entry_point="f"))
         time.sleep(0.3)
+        below = processes_below(victim)
+        assert below  # the job (and, in a pid namespace, the inner zygote) is running
         os.kill(victim, signal.SIGKILL)  # our machinery breaks under the job
+        deadline = time.monotonic() + 1.0  # killed, not left to end its sleep (and die writing)
+        while any(state(pid) not in ("Z", "X", "") for pid in below) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert all(state(pid) in ("Z", "X", "") for pid in below), "a job outlived its zygote"
         result = fut.result(timeout=30)
         assert result.passed  # retried on a fresh zygote
         assert ex.zygote_pids() != [victim] and ex.respawns == 1
