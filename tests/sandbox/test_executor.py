@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 import time
+from concurrent.futures import wait
 from typing import Any
 
 import pytest
@@ -368,3 +370,41 @@ def test_degraded_mode_says_so_once_and_still_judges(caplog: pytest.LogCaptureFi
     assert good.passed and bad.passed is False
     warnings = [r for r in caplog.records if "adhere sandbox: running without" in r.getMessage()]
     assert len(warnings) == 1 and "pid namespace" in warnings[0].getMessage()
+
+
+def _at_rest(pid: int, processes_below: Any, inner: int) -> set[int]:
+    """The processes below a zygote once it rests (its pid-1 half, if any, and one spare)."""
+    deadline = time.monotonic() + 10
+    while True:
+        below = set(processes_below(pid))
+        if len(below) == inner + 1 or time.monotonic() > deadline:
+            return below
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and hasattr(os, "memfd_create")),
+    reason="needs spares (pidfd and memfd) to tell which zygote ran a job",
+)
+def test_overflow_slots_take_jobs_only_while_other_slots_hold_long_ones(processes_below: Any) -> None:
+    """``active=1`` of 2 zygotes: short jobs all go to the first (the second's spare is never
+    used); while a job holds the first for longer than ``overflow_after``, the second takes
+    the short jobs queued behind it."""
+    short = Job(ADD, [Call((1, 2), 3)], entry_point="add")
+    long = Job("import time\ndef f():\n    time.sleep(4)\n    return 1\n", [Call((), 1)], entry_point="f")
+    with LocalExecutor(workers=2, active=1, overflow_after=1.0) as ex:
+        inner = 1 if ex.protections().namespaces.get("pid") else 0
+        first, second = ex.zygote_pids()
+        idle_first, idle_second = _at_rest(first, processes_below, inner), _at_rest(second, processes_below, inner)
+        assert [r.status for r in ex.run([short] * 8)] == ["passed"] * 8
+        assert _at_rest(first, processes_below, inner) != idle_first  # its spares took the jobs
+        assert _at_rest(second, processes_below, inner) == idle_second  # the overflow slot stayed idle
+
+        held = ex.submit(long)
+        time.sleep(0.2)  # the long job has the first slot
+        behind = [ex.submit(short) for _ in range(3)]
+        done, _ = wait(behind, timeout=3.5)
+        assert len(done) == 3 and not held.done()  # served by the overflow slot, not after the loop
+        assert all(f.result().passed for f in behind)
+        assert held.result(timeout=30).passed
+        assert _at_rest(second, processes_below, inner) != idle_second

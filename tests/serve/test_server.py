@@ -402,3 +402,32 @@ def test_a_single_sample_is_not_queued_behind_a_big_batch(launch: Any) -> None:
     # First in, first out, the single sample would wait for every chunk (~the whole remaining batch).
     assert batch_still_running, "the single request was answered only after the whole batch"
     assert single < 0.6 * (batch_done[0] - sent), (single, batch_done[0] - sent)
+
+
+def test_sandbox_slots_and_active_slots_reach_the_workers(launch: Any) -> None:
+    """``ADHERE_SANDBOX_WORKERS`` zygotes per worker, ``ADHERE_SANDBOX_ACTIVE`` of them taking
+    jobs at any time (the executor's overflow is tested in tests/sandbox); an active count
+    above the slots is capped, and code rows are still judged."""
+    server = launch("--workers", "1", env={"ADHERE_SANDBOX_WORKERS": "3", "ADHERE_SANDBOX_ACTIVE": "5"})
+    with server.client() as c:
+        text = c.get("/metrics").text
+        sample = {
+            "response": "```python\ndef add(a, b):\n    return a + b\n```",
+            "label": {"tests": {"asserts": ["assert add(1, 2) == 3"]}},
+        }
+        rewards = c.post("/v1/reward", json={"samples": [sample] * 4}).json()["rewards"]
+    lines = text.splitlines()
+    assert "adhere_sandbox_slots 3" in lines and "adhere_sandbox_active_slots 3" in lines
+    assert rewards == [1.0] * 4
+    workers = [p for p in _children(server.proc.pid) if b"adhere.serve._worker" in _cmdline(p)]
+    assert len(workers) == 1 and _cmdline(workers[0]).split(b"\0")[-3:-1] == [b"3", b"3"]
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(x) for x in f.read().split()]
+
+
+def _cmdline(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read()

@@ -449,6 +449,12 @@ class LocalExecutor:
             ``_compiled``); False compiles every source in the child.
         spares: let an idle zygote fork the next job's child ahead (see ``_zygote._Spare``);
             False forks each child when its job comes.
+        active: zygotes that take jobs at any time (default: all). The others are overflow:
+            the k-th of them takes a job only while k other slots have each been running
+            their current job for ``overflow_after`` seconds or more (a program looping until
+            its limit). Fewer jobs in flight on the same cores cost less CPU each, and the
+            overflow keeps the cores busy when loops hold slots for seconds.
+        overflow_after: how long a job holds its slot before it counts as holding it long.
 
     Use as a context manager, or call :meth:`close`; jobs are accepted from any thread.
     """
@@ -465,6 +471,8 @@ class LocalExecutor:
         debug: bool = False,
         bytecode: bool = True,
         spares: bool = True,
+        active: int | None = None,
+        overflow_after: float = 0.1,
     ) -> None:
         if workers is None:
             env = os.environ.get("ADHERE_WORKERS", "")
@@ -474,6 +482,10 @@ class LocalExecutor:
         if isolation not in ("auto", "none"):
             raise ValueError(f"isolation must be 'auto' or 'none', got {isolation!r}")
         self.workers = max(1, int(workers))
+        self.active = self.workers if active is None else max(1, min(self.workers, int(active)))
+        self._overflow_after = max(0.0, float(overflow_after))
+        self._busy_since: list[float | None] = [None] * self.workers  # per slot: its job's start
+        self._closing = threading.Event()
         self._config = {
             "isolate": isolation,
             "preload": list(preload),
@@ -537,6 +549,7 @@ class LocalExecutor:
             if self._closed:
                 return
             self._closed = True
+        self._closing.set()
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
@@ -588,12 +601,15 @@ class LocalExecutor:
 
     def _work(self, index: int) -> None:
         while True:
+            if index >= self.active and not self._overflow_needed(index):
+                return  # closing
             item = self._queue.get()
             if item is None:
                 return
             job, fut = item
             if not fut.set_running_or_notify_cancel():
                 continue
+            self._busy_since[index] = time.monotonic()
             try:
                 result = self._execute(index, job)
             except SandboxError as exc:
@@ -601,7 +617,29 @@ class LocalExecutor:
                 continue
             except Exception as exc:  # our bug: never lose the job silently
                 result = JobResult("unscorable", reason=f"sandbox error: {type(exc).__name__}: {exc}", label=job.label)
+            finally:
+                self._busy_since[index] = None
             fut.set_result(result)
+
+    def _overflow_needed(self, index: int) -> bool:
+        """Block overflow slot ``index`` until as many other slots as it is deep among the
+        overflow ones hold a long job; False when the executor closes.
+
+        Looks every half ``overflow_after``: a few wake-ups a second per overflow slot, and
+        nothing on the path of a job.
+        """
+        need = index - self.active + 1
+        period = max(0.005, self._overflow_after / 2)
+        while not self._closing.is_set():
+            now = time.monotonic()
+            held = 0
+            for i, since in enumerate(self._busy_since):
+                if i != index and since is not None and now - since >= self._overflow_after:
+                    held += 1
+            if held >= need:
+                return True
+            self._closing.wait(period)
+        return False
 
     def _zygote(self, index: int) -> _Zygote:
         z = self._zygotes[index]

@@ -297,7 +297,9 @@ def create_app(config: ServeConfig | None = None) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
-        pool = WorkerPool(cfg.workers, cfg.sandbox_workers, cfg.min_chunk, cfg.max_chunk)
+        pool = WorkerPool(
+            cfg.workers, cfg.sandbox_workers, cfg.min_chunk, cfg.max_chunk, sandbox_active=cfg.sandbox_active
+        )
         await pool.start()
         state["pool"] = pool
         yield
@@ -329,6 +331,8 @@ def create_app(config: ServeConfig | None = None) -> Any:
     metrics.gauge("queue_code_rows", pool_state(lambda p: float(p.code_rows)))
     metrics.describe("sandbox_slots", "sandbox zygotes (concurrent code jobs) over all workers")
     metrics.gauge("sandbox_slots", pool_state(lambda p: float(len(p.pids) * max(1, p.sandbox_workers))))
+    metrics.describe("sandbox_active_slots", "of those, the slots taking jobs at any time (the rest are overflow)")
+    metrics.gauge("sandbox_active_slots", pool_state(lambda p: float(len(p.pids) * max(1, p.sandbox_active))))
 
     @app.exception_handler(AdhereError)
     async def _adhere_error(request: Request, exc: AdhereError) -> Any:

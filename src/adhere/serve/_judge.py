@@ -55,8 +55,9 @@ def _key(raw: Any, mode: str) -> bytes:
 class Judge:
     """Label and reward parsing with memos, and judging with a lazily started sandbox executor."""
 
-    def __init__(self, sandbox_workers: int | None = None) -> None:
+    def __init__(self, sandbox_workers: int | None = None, sandbox_active: int | None = None) -> None:
         self.sandbox_workers = sandbox_workers
+        self.sandbox_active = sandbox_active
         self._labels: dict[bytes, Label] = {}
         self._rewards: dict[bytes, Reward] = {}
         self._executor: LocalExecutor | None = None
@@ -120,7 +121,7 @@ class Judge:
         if self._executor is None:
             from ..sandbox import LocalExecutor
 
-            self._executor = LocalExecutor(workers=self.sandbox_workers)
+            self._executor = LocalExecutor(workers=self.sandbox_workers, active=self.sandbox_active)
         return self._executor
 
     def verdicts(self, items: Sequence[RewardItem]) -> list[Verdict]:

@@ -39,7 +39,7 @@ import orjson
 
 from ..errors import SpecError
 from . import _frames
-from ._config import default_sandbox_workers
+from ._config import default_sandbox_active, default_sandbox_workers
 from ._judge import Row, deadline_verdict, internal_verdict
 
 __all__ = ["Row", "WorkerLost", "WorkerPool", "group_chunks", "is_code_label"]
@@ -115,11 +115,25 @@ def _worker_env() -> dict[str, str]:
 
 
 class WorkerPool:
-    """``workers`` judging processes, each with ``sandbox_workers`` sandbox slots for code tests."""
+    """``workers`` judging processes, each with ``sandbox_workers`` sandbox slots for code tests,
+    ``sandbox_active`` of them taking jobs at any time (the rest overflow, see ``LocalExecutor``)."""
 
-    def __init__(self, workers: int, sandbox_workers: int = 0, min_chunk: int = 16, max_chunk: int = 64) -> None:
+    def __init__(
+        self,
+        workers: int,
+        sandbox_workers: int = 0,
+        min_chunk: int = 16,
+        max_chunk: int = 64,
+        *,
+        sandbox_active: int = 0,
+    ) -> None:
         self.workers = max(1, workers)
         self.sandbox_workers = sandbox_workers if sandbox_workers > 0 else default_sandbox_workers(self.workers)
+        self.sandbox_active = (
+            min(sandbox_active, self.sandbox_workers)
+            if sandbox_active > 0
+            else default_sandbox_active(self.workers, self.sandbox_workers)
+        )
         self.min_chunk = max(1, min_chunk)
         self.max_chunk = max(self.min_chunk, max_chunk)
         self.restarts = 0
@@ -137,7 +151,14 @@ class WorkerPool:
     async def _spawn(self, index: int) -> _Proc:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            cmd = [sys.executable, "-m", "adhere.serve._worker", str(child.fileno()), str(self.sandbox_workers)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "adhere.serve._worker",
+                str(child.fileno()),
+                str(self.sandbox_workers),
+                str(self.sandbox_active),
+            ]
             popen = subprocess.Popen(
                 cmd, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=_worker_env(), close_fds=True
             )

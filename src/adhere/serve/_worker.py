@@ -1,4 +1,4 @@
-"""A judging worker process of ``adhere serve`` (``python -m adhere.serve._worker FD SANDBOX_WORKERS``).
+"""A judging worker process of ``adhere serve`` (``python -m adhere.serve._worker FD SLOTS [ACTIVE]``).
 
 The server's event loop only parses requests and routes rows; every verdict is computed
 in one of these processes. Each worker talks to the server over one socket of length-
@@ -238,14 +238,14 @@ def _failed(op: str, n: int, exc: Exception) -> dict[str, Any]:
     return {"verdicts": [v.to_dict()] * n}
 
 
-async def _serve(sock: socket.socket, sandbox_workers: int) -> None:
+async def _serve(sock: socket.socket, sandbox_workers: int, sandbox_active: int = 0) -> None:
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_lost() -> None:
         if not lost.done():
             lost.set_result(None)
 
-    judge = Judge(sandbox_workers or None)
+    judge = Judge(sandbox_workers or None, sandbox_active or None)
     worker = _Worker(judge, sock)
     worker.transport = await _frames.connect(sock, worker.accept, on_lost)
     runner = asyncio.create_task(worker.run_queue())
@@ -271,6 +271,7 @@ def _warm() -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     fd, sandbox_workers = int(args[0]), int(args[1]) if len(args) > 1 else 0
+    sandbox_active = int(args[2]) if len(args) > 2 else 0
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
@@ -279,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         run: Any = importlib.import_module("uvloop").run
     except ImportError:
         run = asyncio.run
-    run(_serve(sock, sandbox_workers))
+    run(_serve(sock, sandbox_workers, sandbox_active))
 
 
 if __name__ == "__main__":
