@@ -434,7 +434,8 @@ def _probe_seccomp(bpf: bytes) -> bool:
 def _child(state: _State, job: dict[str, Any], fds: dict[str, int], spare: bool = False) -> None:
     """In the forked child: isolate further and run the harness. Never returns.
 
-    ``spare``: forked ahead (see :class:`_Spare`), the session and death signal are set.
+    ``spare``: forked ahead (see :class:`_Spare`), the session (and death signal) are set.
+    The death signal is set only outside a pid namespace (see :func:`_spare_child`).
     """
     try:
         if not spare:
@@ -616,11 +617,12 @@ class _Spare:
     Forking copies the zygote's page tables, about a third of the zygote's work per job
     and a few hundred microseconds of a job's latency. A spare is forked once the previous
     job is reaped and its work area wiped (so it never meets anything of that job), has
-    set its session and death signal, and blocks on a pipe. Its job comes in a memory
-    file; from there on it is an ordinary job child (:func:`_child`): the rlimits and the
-    seccomp filter, which depend on the job, are applied after the job is read, and before
-    any of its code runs. At most one child exists per zygote at any time: the spare or
-    the job it became. The spare is named ``adhere-spare`` until it takes its job.
+    set its session (and, without a pid namespace, its death signal), and blocks on a
+    pipe. Its job comes in a memory file; from there on it is an ordinary job child
+    (:func:`_child`): the rlimits and the seccomp filter, which depend on the job, are
+    applied after the job is read, and before any of its code runs. At most one child
+    exists per zygote at any time: the spare or the job it became. The spare is named
+    ``adhere-spare`` until it takes its job.
     """
 
     def __init__(self, state: _State) -> None:
