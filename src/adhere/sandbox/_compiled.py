@@ -3,9 +3,9 @@
 Compiling in the forked child is the costliest way to compile: the compiler writes to
 dozens of the zygote's shared pages (interned strings, AST types, parser state), and
 every page written is copied. ``python benchmarks/bench_jobs.py`` runs HumanEval label
-jobs with this on and off: about 0.45 ms less child CPU and 50 fewer page faults per job
-with it (1.14x jobs/s). A job's test file is also shared by every sample of its task, so
-its bytecode comes from this cache after the first.
+jobs with this on and off: 0.3-0.45 ms less child CPU and 50-60 fewer page faults per job
+with it, 1.08-1.22x the jobs/s (four runs on 2026-11-27). A job's test file is also
+shared by every sample of its task, so its bytecode comes from this cache after the first.
 
 The code is the child's own compile, made early: same source, file name and flags
 (``dont_inherit=True``, ``optimize=0``, so asserts are never stripped), and shipped only

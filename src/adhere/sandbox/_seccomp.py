@@ -39,7 +39,7 @@ def _act_errno(code: int) -> int:
 # after the other. When a job loads its filter, the kernel runs the filter once for every
 # syscall number to learn which are always allowed (its per-filter action cache), so the
 # layout sets what loading costs: on this project's 2-vCPU VM the tree costs about half the list
-# (``benchmarks/bench_jobs.py``, last line: 0.05-0.08 ms of a child's CPU against 0.09-0.12 ms).
+# (``benchmarks/bench_jobs.py``, last line: 0.04-0.08 ms of a child's CPU against 0.08-0.12 ms).
 _FLTATR_CTL_OPTIMIZE = 8
 _OPTIMIZE_BINARY_TREE = 2
 
