@@ -386,6 +386,8 @@ def limit_ceiling(reasons: Sequence[str], limit_s: float, cores: int) -> tuple[i
     A program that loops until its limit holds a core for the whole limit, so one pass over
     ``n`` programs of which ``t`` loop needs at least ``t * limit_s / cores`` seconds of wall
     time: ``n * cores / (t * limit_s)`` programs/s at best, before any other program runs.
+    ``cores`` is what the scenario can use at once: one client sending one program at a
+    time runs its loops one after another, whatever the machine has.
     """
     t = sum(bool(_TIME_LIMIT.search(r)) for r in reasons)
     return t, (len(reasons) * cores / (t * limit_s) if t else float("inf"))
@@ -449,7 +451,7 @@ def run_scenarios(
             if mine.errors or theirs.errors:
                 note = f"  (errors: ours {mine.errors}, baseline {theirs.errors})"
         if limit_s is not None:
-            limited, cap = limit_ceiling(mine.reasons, limit_s, cores)
+            limited, cap = limit_ceiling(mine.reasons, limit_s, min(cores, clients * size))
             line += f" | {limited:>7} {cap:>7.0f}" if limited else f" | {0:>7} {'-':>7}"
         print(line + note, flush=True)
     legend = (
@@ -464,7 +466,9 @@ def run_scenarios(
     if limit_s is not None:
         legend += (
             f"; limited: programs stopped by the {limit_s:g} s limit (adhere's reasons); cap r/s: the ceiling those"
-            f" limits impose on any harness honouring them, programs x {cores} cores / (limited x {limit_s:g} s)"
+            f" limits impose on any harness honouring them, programs x parallel / (limited x {limit_s:g} s), where"
+            f" parallel is the {cores} cores or, if fewer, the programs the scenario has in flight at once"
+            f" (clients x programs per request)"
         )
     print(legend + ".")
     print()
