@@ -408,3 +408,20 @@ def test_overflow_slots_take_jobs_only_while_other_slots_hold_long_ones(processe
         assert all(f.result().passed for f in behind)
         assert held.result(timeout=30).passed
         assert _at_rest(second, processes_below, inner) != idle_second
+
+
+def test_an_overflow_slot_stops_taking_jobs_once_the_long_ones_end(processes_below: Any) -> None:
+    """The overflow slot was needed while a long job held the active one, then waited for work;
+    jobs that come after the long job ended must go to the active slot, not to it."""
+    short = Job(ADD, [Call((1, 2), 3)], entry_point="add")
+    long = Job("import time\ndef f():\n    time.sleep(1.5)\n    return 1\n", [Call((), 1)], entry_point="f")
+    with LocalExecutor(workers=2, active=1, overflow_after=0.4) as ex:
+        inner = 1 if ex.protections().namespaces.get("pid") else 0
+        first, second = ex.zygote_pids()
+        assert ex.run([long])[0].passed  # held the active slot 1.5 s: the overflow slot was needed
+        time.sleep(0.5)  # longer than the overflow slot's period (0.2 s): it has looked again
+        idle_first, idle_second = _at_rest(first, processes_below, inner), _at_rest(second, processes_below, inner)
+        for _ in range(6):  # one at a time, as a lone client sends them
+            assert ex.run([short])[0].passed
+        assert _at_rest(first, processes_below, inner) != idle_first
+        assert _at_rest(second, processes_below, inner) == idle_second

@@ -484,6 +484,7 @@ class LocalExecutor:
         self.workers = max(1, int(workers))
         self.active = self.workers if active is None else max(1, min(self.workers, int(active)))
         self._overflow_after = max(0.0, float(overflow_after))
+        self._overflow_period = max(0.005, self._overflow_after / 2)  # how often overflow slots look
         self._busy_since: list[float | None] = [None] * self.workers  # per slot: its job's start
         self._closing = threading.Event()
         self._config = {
@@ -600,10 +601,16 @@ class LocalExecutor:
         return list(await asyncio.gather(*futures))
 
     def _work(self, index: int) -> None:
+        overflow = index >= self.active
         while True:
-            if index >= self.active and not self._overflow_needed(index):
+            if overflow and not self._overflow_needed(index):
                 return  # closing
-            item = self._queue.get()
+            try:
+                # An overflow slot waits for a job only while its check holds (looked at again
+                # every period): a job that comes after the long ones ended goes to an active slot.
+                item = self._queue.get(timeout=self._overflow_period) if overflow else self._queue.get()
+            except queue.Empty:
+                continue
             if item is None:
                 return
             job, fut = item
@@ -629,7 +636,6 @@ class LocalExecutor:
         nothing on the path of a job.
         """
         need = index - self.active + 1
-        period = max(0.005, self._overflow_after / 2)
         while not self._closing.is_set():
             now = time.monotonic()
             held = 0
@@ -638,7 +644,7 @@ class LocalExecutor:
                     held += 1
             if held >= need:
                 return True
-            self._closing.wait(period)
+            self._closing.wait(self._overflow_period)
         return False
 
     def _zygote(self, index: int) -> _Zygote:
